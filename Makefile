@@ -1,0 +1,28 @@
+# Two commands for a new user (see README): `make render` and `make test`.
+# Both set everything up first; a second run reinstalls nothing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.neuroreel-installed
+
+.PHONY: setup render test test-all bench gallery clean-cache
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt scripts/system-deps.sh
+	@bash scripts/system-deps.sh
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+render: setup
+	$(PY) render.py --all
+
+test: setup
+	$(PY) -m pytest -q
+
+test-all: setup
+	$(PY) -m pytest -q -m "slow or not slow"
+
+clean-cache:
+	rm -rf data/cache

@@ -1,0 +1,1 @@
+"""The rendering pipeline behind render.py: catalogue, timeline building, rendering, outputs."""

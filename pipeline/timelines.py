@@ -1,0 +1,35 @@
+"""Build or load a scene's timeline, cached under data/cache/timelines by what determines it."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from engine.cache import REPO_ROOT, cache_key, default_cache_root, source_fingerprint
+from engine.timeline import Timeline, TimelineError
+from pipeline.catalogue import Entry
+
+
+def engine_fingerprint() -> str:
+    """Hash of every engine source file: any change to how data is made invalidates timelines."""
+    files = sorted((REPO_ROOT / "engine").rglob("*.py"))
+    return source_fingerprint(*[str(f) for f in files])
+
+
+def timeline_path(entry: Entry, settings) -> Path:
+    key = cache_key(entry.name, entry.builder, settings, engine_fingerprint())
+    return default_cache_root() / "timelines" / f"{entry.name}-{key}.json"
+
+
+def get_timeline(entry: Entry, settings, progress: bool = False) -> tuple[Timeline, Path]:
+    """The cached timeline if it is intact, else a freshly built one (saved atomically)."""
+    path = timeline_path(entry, settings)
+    if path.exists():
+        try:
+            return Timeline.load(path), path
+        except TimelineError as e:
+            print(f"neuroreel: cached timeline unusable, rebuilding: {e}", file=sys.stderr)
+            path.unlink(missing_ok=True)
+            path.with_suffix(".npz").unlink(missing_ok=True)
+    timeline = entry.build_fn()(settings, progress=progress)
+    timeline.save(path)
+    return timeline, path

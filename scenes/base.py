@@ -1,0 +1,140 @@
+"""TimelineScene: plays a timeline segment by segment with a caption per segment.
+
+A single clock (a ValueTracker holding timeline seconds) advances linearly through each
+segment; mobjects sample the timeline at the clock through updaters. Easing lives in the
+timeline's sampling, so the frames are a pure function of the timeline.
+
+Speed: Cairo redraws every "moving" mobject each frame, and Manim counts as moving everything
+listed after the first mobject that animates or has an updater. So scenes add static mobjects
+first, fades play in a short head of each segment, and what has faded in is moved to the back
+of the list so it is baked into the static background for the rest of the segment.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from PIL import ImageFont
+from manim import DOWN, Mobject, Scene, Text, UpdateFromAlphaFunc, ValueTracker, VGroup, linear
+
+from engine.timeline import Segment, Timeline
+from scenes import style
+
+HEAD_S = 0.5  # seconds at the start of a segment in which captions and labels fade
+
+
+def text(s: str, size: float = style.LABEL_SIZE, colour: str = style.TEXT, **kw) -> Text:
+    """Text in the house font (Pango falls back silently if a font is not named)."""
+    return Text(s, font=style.FONT, font_size=size, color=colour, **kw)
+
+
+@lru_cache(maxsize=None)
+def _font_metrics(size: float) -> tuple[ImageFont.FreeTypeFont, float]:
+    """PIL's DejaVu metrics and their scale to Manim units, calibrated once per size on a real Text."""
+    font = ImageFont.truetype(style.FONT_FILE, 100)  # PIL searches the system font folders
+    probe = "Superposition probe 0123456789"
+    return font, text(probe, size).width / font.getlength(probe)
+
+
+def text_width(s: str, size: float) -> float:
+    """Width in scene units that ``text(s, size)`` will have, without building it."""
+    font, scale = _font_metrics(size)
+    return font.getlength(s) * scale
+
+
+def wrapped(s: str, width: float, size: float = style.CAPTION_SIZE, colour: str = style.TEXT) -> VGroup:
+    """Centred lines of text broken at spaces so none is wider than ``width`` scene units."""
+    words, lines, cur = s.split(), [], ""
+    for w in words:
+        trial = f"{cur} {w}".strip()
+        if cur and text_width(trial, size) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = trial
+    if cur:
+        lines.append(cur)
+    return VGroup(*[text(line, size, colour) for line in lines]).arrange(DOWN, buff=0.12)
+
+
+def fade_in(mob: Mobject) -> UpdateFromAlphaFunc:
+    """Fade in by opacity alone: FadeIn deep-copies its mobject, which costs ~0.3 s for a caption."""
+    mob.set_opacity(0)
+    return UpdateFromAlphaFunc(mob, lambda m, a: m.set_opacity(a))
+
+
+def fade_out(mob: Mobject) -> UpdateFromAlphaFunc:
+    return UpdateFromAlphaFunc(mob, lambda m, a: m.set_opacity(1 - a), remover=True)
+
+
+class SwapLabel(VGroup):
+    """A label that shows one of many pre-built Texts, chosen per frame without building or copying any."""
+
+    def __init__(self, make, key_now, position):
+        super().__init__()
+        self._make, self._key_now, self._position, self._cache = make, key_now, position, {}
+        self._show(key_now())
+        self.add_updater(lambda m: m._show(m._key_now()))
+
+    def _show(self, key) -> None:
+        if key not in self._cache:
+            self._cache[key] = self._position(self._make(key))
+        self.submobjects = [self._cache[key]]
+
+
+class TimelineScene(Scene):
+    """Base class: subclasses build mobjects in ``build()`` and attach updaters reading ``self.sample``."""
+
+    caption_y: float = -3.0
+    caption_width: float = 12.8
+
+    def __init__(self, timeline: Timeline, **kwargs):
+        self.timeline = timeline
+        self._memo: dict[str, tuple[float, object]] = {}
+        super().__init__(**kwargs)
+
+    def now(self) -> float:
+        return self.clock.get_value()
+
+    def sample(self, track: str):
+        """Track value at the clock's time, computed once per frame however many updaters ask."""
+        t = self.now()
+        hit = self._memo.get(track)
+        if hit is None or hit[0] != t:
+            hit = (t, self.timeline.sample(track, t))
+            self._memo[track] = hit
+        return hit[1]
+
+    def build(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def segment_animations(self, index: int, segment: Segment) -> list:
+        """Animations that play in the head of a segment (e.g. labels fading in); none by default."""
+        return []
+
+    def make_caption(self, segment: Segment) -> VGroup:
+        cap = wrapped(segment.caption, self.caption_width)
+        cap.move_to([0, self.caption_y, 0])
+        return cap
+
+    def construct(self) -> None:
+        self.camera.background_color = style.BACKGROUND
+        self.clock = ValueTracker(0.0)  # not added: added last by the first play, so it moves nothing else
+        self.build()
+        caption, t0 = None, 0.0
+        for i, seg in enumerate(self.timeline.segments):
+            head = min(HEAD_S, seg.duration / 2)
+            anims = list(self.segment_animations(i, seg))
+            if caption is None or seg.caption != self.timeline.segments[i - 1].caption:
+                if caption is not None:
+                    anims.append(fade_out(caption))
+                caption = self.make_caption(seg) if seg.caption else None
+                if caption is not None:
+                    anims.append(fade_in(caption))
+            if anims:
+                self.play(self.clock.animate(rate_func=linear).set_value(t0 + head), *anims, run_time=head)
+                self.bring_to_back(*[a.mobject for a in anims if a.mobject in self.mobjects])  # now static
+            else:
+                head = 0.0
+            self.play(self.clock.animate(rate_func=linear).set_value(t0 + seg.duration), run_time=seg.duration - head)
+            t0 += seg.duration
+        self.wait(1 / max(1, self.camera.frame_rate))  # so the last frame holds everything added
