@@ -12,13 +12,14 @@ import inspect
 import json
 import os
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
 import numpy as np
+
+from engine.atomic import atomic_write
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _META = "__meta__"
@@ -78,18 +79,9 @@ def _digest(arrays: Mapping[str, np.ndarray]) -> str:
 
 
 def write_npz_atomic(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write an .npz next to its final name, fsync it, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write an .npz so that readers never see half a file."""
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
 
 
 def read_npz_checked(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

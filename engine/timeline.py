@@ -17,13 +17,14 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
+
+from engine.atomic import write_bytes_atomic
 
 FORMAT_VERSION = 1
 
@@ -206,8 +207,8 @@ class Timeline:
             "npz": {"file": npz_path.name, "sha256": hashlib.sha256(npz_bytes).hexdigest(),
                     "entries": {k: {"dtype": str(a.dtype), "shape": list(a.shape)} for k, a in payload.items()}},
         }
-        _write_atomic(npz_path, npz_bytes)
-        _write_atomic(json_path, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode())
+        write_bytes_atomic(npz_path, npz_bytes)
+        write_bytes_atomic(json_path, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode())
         return json_path
 
     @classmethod
@@ -261,20 +262,6 @@ def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return buf.getvalue()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def keyframes_over(start: float, duration: float, n: int) -> np.ndarray:

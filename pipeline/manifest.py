@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from engine.atomic import atomic_write
 
 FORMAT = "neuroreel.manifest"
 VERSION = 1
@@ -39,13 +39,7 @@ def upsert(out_dir: Path, entry: dict[str, Any]) -> dict[str, Any]:
     scenes.append(entry)
     doc["scenes"] = sorted(scenes, key=lambda s: (s["name"], s["file"]))
     doc["format"], doc["version"] = FORMAT, VERSION
-    fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".tmp", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, out_dir / "manifest.json")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(out_dir / "manifest.json", "w") as f:
+        json.dump(doc, f, indent=2, sort_keys=True)
+        f.write("\n")
     return doc

@@ -1,8 +1,6 @@
 """Run a render: timelines first (in this process, cached), then scenes in worker processes."""
 from __future__ import annotations
 
-import shutil
-import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
@@ -10,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from engine.atomic import write_bytes_atomic
 from pipeline import manifest
 from pipeline.catalogue import Entry
 from pipeline.settings import RenderSettings
@@ -18,28 +17,14 @@ from pipeline.video import probe
 from pipeline.worker import RenderJob, RenderResult, render
 
 
-def _copy_atomic(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    try:
-        with open(fd, "wb") as f, open(src, "rb") as s:
-            shutil.copyfileobj(s, f)
-        Path(tmp).replace(dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _record(out: Path, entry: Entry, timeline, timeline_path: Path, result: RenderResult) -> None:
     """Publish the timeline beside the video and add both to the manifest."""
     tl_rel = Path("timelines") / f"{entry.name}.json"
-    _copy_atomic(timeline_path.with_suffix(".npz"), out / tl_rel.with_suffix(".npz"))
+    write_bytes_atomic(out / tl_rel.with_suffix(".npz"), timeline_path.with_suffix(".npz").read_bytes())
     # The JSON names its .npz sibling by file name: rewrite that name for the published copy.
     doc = timeline_path.read_text().replace(f'"file": "{timeline_path.with_suffix(".npz").name}"',
                                             f'"file": "{tl_rel.with_suffix(".npz").name}"')
-    tmp = out / tl_rel.parent / f".{tl_rel.name}.tmp"
-    tmp.write_text(doc)
-    tmp.replace(out / tl_rel)
+    write_bytes_atomic(out / tl_rel, doc.encode())
     info = probe(out / result.file)
     manifest.upsert(out, {
         "name": entry.name, "file": result.file, "format": "mp4", "codec": info.codec, "pix_fmt": info.pix_fmt,

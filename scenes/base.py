@@ -116,13 +116,28 @@ class TimelineScene(Scene):
         cap.move_to([0, self.caption_y, 0])
         return cap
 
+    def _play_until(self, t_end: float, *anims) -> None:
+        """Advance the clock to ``t_end`` in whole frames, so the video's length is the timeline's.
+
+        Manim rounds every play up to whole frames; summed over many plays that drifts. Here
+        each play covers the frames between two frame-aligned times, and frame k shows t = k/fps.
+        """
+        fps = self.camera.frame_rate
+        frames = round(t_end * fps) - round(self.now() * fps)
+        if frames <= 0:
+            if anims:
+                self.play(*anims, run_time=1e-3)
+            return
+        target = round(t_end * fps) / fps
+        # Slightly under n/fps so Manim's arange yields exactly n frames; the clock still lands on target.
+        self.play(self.clock.animate(rate_func=linear).set_value(target), *anims, run_time=frames / fps - 1e-6)
+
     def construct(self) -> None:
         self.camera.background_color = style.BACKGROUND
         self.clock = ValueTracker(0.0)  # not added: added last by the first play, so it moves nothing else
         self.build()
         caption, t0 = None, 0.0
         for i, seg in enumerate(self.timeline.segments):
-            head = min(HEAD_S, seg.duration / 2)
             anims = list(self.segment_animations(i, seg))
             if caption is None or seg.caption != self.timeline.segments[i - 1].caption:
                 if caption is not None:
@@ -131,10 +146,8 @@ class TimelineScene(Scene):
                 if caption is not None:
                     anims.append(fade_in(caption))
             if anims:
-                self.play(self.clock.animate(rate_func=linear).set_value(t0 + head), *anims, run_time=head)
+                self._play_until(t0 + min(HEAD_S, seg.duration / 2), *anims)
                 self.bring_to_back(*[a.mobject for a in anims if a.mobject in self.mobjects])  # now static
-            else:
-                head = 0.0
-            self.play(self.clock.animate(rate_func=linear).set_value(t0 + seg.duration), run_time=seg.duration - head)
             t0 += seg.duration
-        self.wait(1 / max(1, self.camera.frame_rate))  # so the last frame holds everything added
+            self._play_until(t0)
+        self.wait(1 / max(1, self.camera.frame_rate))  # the frame at t = duration, holding everything added
