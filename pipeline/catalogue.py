@@ -34,12 +34,16 @@ def _resolve(path: str):
     return getattr(importlib.import_module(module), attr)
 
 
-CATALOGUE: dict[str, Entry] = {e.name: e for e in [
-    Entry("toy_wtw",
-          "Toy model (20 features -> 5 dims): W^T W and bias across sparsity, over training",
-          builder="engine.timelines.toy_wtw:build", settings="engine.timelines.toy_wtw:WtWSettings",
-          scene="scenes.toy_wtw:WtWAcrossSparsity"),
-]}
+def _load() -> dict[str, Entry]:
+    """Entries come from one module per scene family, so families grow without touching each other."""
+    entries: list[Entry] = []
+    for module in FAMILIES:
+        entries += importlib.import_module(module).ENTRIES
+    return {e.name: e for e in entries}
+
+
+FAMILIES = ("pipeline.entries_toy", "pipeline.entries_real")
+CATALOGUE: dict[str, Entry] = _load()
 
 
 def names() -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from PIL import ImageFont
-from manim import DOWN, Mobject, Scene, Text, UpdateFromAlphaFunc, ValueTracker, VGroup, linear
+from manim import DOWN, Animation, Mobject, Scene, Text, ValueTracker, VGroup, linear
 
 from engine.timeline import Segment, Timeline
 from scenes import style
@@ -56,14 +56,29 @@ def wrapped(s: str, width: float, size: float = style.CAPTION_SIZE, colour: str 
     return VGroup(*[text(line, size, colour) for line in lines]).arrange(DOWN, buff=0.12)
 
 
-def fade_in(mob: Mobject) -> UpdateFromAlphaFunc:
-    """Fade in by opacity alone: FadeIn deep-copies its mobject, which costs ~0.3 s for a caption."""
+class OpacityFade(Animation):
+    """Fade by opacity alone. FadeIn and UpdateFromAlphaFunc deep-copy their mobject at begin
+    (about 0.3 s for a caption of Text); this never needs the copy."""
+
+    def __init__(self, mobject: Mobject, fade_in: bool, **kwargs):
+        self.fade_in = fade_in
+        super().__init__(mobject, remover=not fade_in, **kwargs)
+
+    def create_starting_mobject(self) -> Mobject:
+        return Mobject()
+
+    def interpolate_mobject(self, alpha: float) -> None:
+        a = self.rate_func(alpha)
+        self.mobject.set_opacity(a if self.fade_in else 1 - a)
+
+
+def fade_in(mob: Mobject) -> OpacityFade:
     mob.set_opacity(0)
-    return UpdateFromAlphaFunc(mob, lambda m, a: m.set_opacity(a))
+    return OpacityFade(mob, fade_in=True)
 
 
-def fade_out(mob: Mobject) -> UpdateFromAlphaFunc:
-    return UpdateFromAlphaFunc(mob, lambda m, a: m.set_opacity(1 - a), remover=True)
+def fade_out(mob: Mobject) -> OpacityFade:
+    return OpacityFade(mob, fade_in=False)
 
 
 class SwapLabel(VGroup):
@@ -87,8 +102,12 @@ class TimelineScene(Scene):
     caption_y: float = -3.0
     caption_width: float = 12.8
 
-    def __init__(self, timeline: Timeline, **kwargs):
+    def __init__(self, timeline: Timeline, stop_after: str | None = None, on_segment_end=None, **kwargs):
+        """``stop_after`` ends the scene after that segment; ``on_segment_end(scene, segment)`` is
+        called as each segment ends (layout tests inspect every phase this way)."""
         self.timeline = timeline
+        self.stop_after = stop_after
+        self.on_segment_end = on_segment_end
         self._memo: dict[str, tuple[float, object]] = {}
         super().__init__(**kwargs)
 
@@ -150,4 +169,8 @@ class TimelineScene(Scene):
                 self.bring_to_back(*[a.mobject for a in anims if a.mobject in self.mobjects])  # now static
             t0 += seg.duration
             self._play_until(t0)
+            if self.on_segment_end is not None:
+                self.on_segment_end(self, seg)
+            if seg.name == self.stop_after:
+                break
         self.wait(1 / max(1, self.camera.frame_rate))  # the frame at t = duration, holding everything added

@@ -1,36 +1,40 @@
 """Small timelines made by the real engine and committed, so golden frames test drawing, not float noise.
 
-Regenerate after a deliberate change to a builder: ``python -m tests.scenes.fixtures`` (then
-``pytest tests/scenes --set_test`` to refresh the golden frames, and look at them).
+Each ``tests/scenes/test_*.py`` that has a golden frame defines ``__module_test__`` (the fixture's
+name) and ``build_fixture()`` (the engine call, at reduced settings). Regenerate after a deliberate
+change to a builder with ``python -m tests.scenes.fixtures [NAME ...]``, then refresh the golden
+frames with ``pytest tests/scenes --set_test`` and look at them.
 """
 from __future__ import annotations
 
+import importlib
+import sys
 from pathlib import Path
 
 from engine.timeline import Timeline
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def toy_wtw_settings():
-    from engine.timelines.toy_wtw import WtWSettings
-    return WtWSettings(steps=2000, n_snapshots=6)
-
-
-BUILDERS = {
-    "toy_wtw": lambda: __import__("engine.timelines.toy_wtw", fromlist=["build"]).build(toy_wtw_settings()),
-}
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures"
 
 
 def load(name: str) -> Timeline:
     return Timeline.load(FIXTURES / f"{name}.json")
 
 
-def main() -> None:
-    for name, build in BUILDERS.items():
-        path = build().save(FIXTURES / f"{name}.json")
-        print(f"wrote {path}")
+def builders() -> dict[str, object]:
+    found = {}
+    for path in sorted(HERE.glob("test_*.py")):
+        module = importlib.import_module(f"tests.scenes.{path.stem}")
+        if hasattr(module, "build_fixture"):
+            found[module.__module_test__] = module.build_fixture
+    return found
+
+
+def main(names: list[str]) -> None:
+    for name, build in builders().items():
+        if not names or name in names:
+            print(f"wrote {build().save(FIXTURES / f'{name}.json')}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
