@@ -1,0 +1,116 @@
+"""Fixtures for the real-model tests: one MiniLM per session, one torch thread, planted activations.
+
+The cache is isolated per session by tests/conftest.py (NEUROREEL_CACHE)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from engine.real.activations import ActivationSet
+
+TEST_LAYER = 5
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """One torch thread for these tests: on a busy 2-core machine two threads made capture 3x and
+    training 20x slower (bench/capture.py --threads 1 vs 2); restored after each module."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The real MiniLM source (loaded once per session, on first capture)."""
+    from engine.real.minilm import open_minilm
+
+    return open_minilm(layer=TEST_LAYER)
+
+
+@pytest.fixture(scope="session")
+def minilm_acts(minilm):
+    """MiniLM activations of every probe concept at TEST_LAYER (through the cache)."""
+    return minilm.capture()
+
+
+# --- planted ground truth for the detector -----------------------------------------------------
+
+CONCEPTS = ("cat", "car", "house", "fortran", "medical")
+GENERIC = (".", ",", "the", "a", "of")
+GENERIC_P = (0.3, 0.25, 0.25, 0.1, 0.1)  # full stops are common, as in real text
+
+
+@dataclass
+class Planted:
+    acts: ActivationSet
+    expected: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    # neuron -> (label, content concepts, shared-token concepts)
+
+
+def _planted(seed: int = 0, tokens_per_concept: int = 300) -> Planted:
+    """Tokens: 60% concept-specific word types, 40% generic ones shared by every concept.
+
+    Every neuron gets small Gaussian noise; planted neurons fire at 2-4 on their trigger tokens.
+    """
+    rng = np.random.default_rng(seed)
+    vocab = {c: [f"{c}word{i}" for i in range(40)] for c in CONCEPTS}
+    concept, token = [], []
+    for c in CONCEPTS:
+        for _ in range(tokens_per_concept):
+            token.append(rng.choice(vocab[c]) if rng.random() < 0.6 else rng.choice(GENERIC, p=GENERIC_P))
+            concept.append(c)
+    concept, token = np.array(concept), np.array(token)
+    some = {c: set(vocab[c][::3]) for c in CONCEPTS}  # a neuron fires on a third of a concept's own words
+    words, counts = np.unique(token[concept == "cat"], return_counts=True)
+    frequent_cat_word = words[np.argmax(np.where(np.char.startswith(words, "catword"), counts, 0))]
+
+    def fires(cond: np.ndarray) -> np.ndarray:
+        return np.where(cond, rng.uniform(2.0, 4.0, size=len(token)), 0.0)
+
+    def content(c: str) -> np.ndarray:
+        return (concept == c) & np.isin(token, list(some[c]))
+
+    planted: list[tuple[np.ndarray, tuple]] = []
+    for c in CONCEPTS:
+        planted.append((fires(content(c)), ("monosemantic", (c,), ())))
+    planted.append((fires((concept == "cat") & (token == frequent_cat_word)), ("monosemantic", ("cat",), ())))  # one word
+    for a, b in (("cat", "car"), ("house", "fortran"), ("car", "medical")):
+        planted.append((fires(content(a) | content(b)), ("polysemantic", tuple(sorted((a, b))), ())))
+    planted.append((fires(content("cat") | content("car") | content("house")),
+                    ("polysemantic", ("car", "cat", "house"), ())))
+    planted.append((fires((concept == "medical") & (token == ".")), ("artifact", (), ("medical",))))
+    planted.append((fires(token == "."), ("artifact", (), tuple(sorted(CONCEPTS)))))
+    planted.append((fires(content("fortran") | ((concept == "medical") & (token == "."))),
+                    ("artifact", ("fortran",), ("medical",))))  # "Fortran and medical", but only by full stops
+    planted.append((fires((concept == "car") & np.isin(token, ["the", ","])), ("artifact", (), ("car",))))
+    planted.append((fires(content("cat") | content("house") | ((concept == "car") & (token == "."))),
+                    ("polysemantic", ("cat", "house"), ("car",))))
+    planted.append((np.zeros(len(token)), ("dead", (), ())))
+    planted.append((np.full(len(token), -0.01), ("dead", (), ())))
+
+    n_noise = 12
+    order = rng.permutation(len(planted) + n_noise)  # planted neurons scattered among noise neurons
+    columns = np.zeros((len(token), len(order)))
+    expected = {}
+    for slot, k in enumerate(order):
+        if k < len(planted):
+            columns[:, slot] = planted[k][0]
+            expected[slot] = planted[k][1]
+        else:
+            expected[slot] = ("dead", (), ())  # noise only: never fires compared with the layer
+    columns += rng.normal(0.0, 0.05, size=columns.shape) * (columns != -0.01)  # the constant one stays flat
+    acts = ActivationSet(activations=columns.astype(np.float32), concept=concept, token=token,
+                         neuron=np.array([f"blocks.0.mlp.hook_post[{i}]" for i in range(len(order))]),
+                         source="planted synthetic activations")
+    return Planted(acts=acts, expected=expected)
+
+
+@pytest.fixture(scope="session")
+def planted() -> Planted:
+    return _planted()
