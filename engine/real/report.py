@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from engine.atomic import write_bytes_atomic
+
 if TYPE_CHECKING:
-    from engine.atomic import write_bytes_atomic
-from engine.real.detect import DetectionConfig
+    from engine.real.detect import DetectionConfig
 
 LABELS = ("dead", "monosemantic", "polysemantic", "artifact")
 REPORT_FORMAT = "neuroreel.polysemantic/1"
