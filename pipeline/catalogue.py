@@ -42,7 +42,7 @@ def _load() -> dict[str, Entry]:
     return {e.name: e for e in entries}
 
 
-FAMILIES = ("pipeline.entries_toy", "pipeline.entries_real")
+FAMILIES = ("pipeline.entries_grid", "pipeline.entries_hunt", "pipeline.entries_toy", "pipeline.entries_toy_more")
 CATALOGUE: dict[str, Entry] = _load()
 
 

@@ -47,3 +47,9 @@ def diverging_rgba(values: np.ndarray, vmax: float) -> np.ndarray:
 
 def object_colour(i: int) -> str:
     return OBJECT_COLOURS[i % len(OBJECT_COLOURS)]
+
+
+def object_colours(meta: dict, n: int) -> list[str]:
+    """Colours for n objects: the timeline's ``object_colours`` (set by ``render.py --colours``) or the palette."""
+    chosen = list(meta.get("object_colours") or [])
+    return [chosen[i] if i < len(chosen) else object_colour(i) for i in range(n)]
