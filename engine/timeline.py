@@ -155,6 +155,16 @@ class Timeline:
         te = self.eased_time(t)
         return {k: tr.at(te) for k, tr in self.tracks.items()}
 
+    def retimed(self, duration: float) -> "Timeline":
+        """The same video stretched or squeezed to ``duration`` seconds (phases keep their proportions)."""
+        if not (math.isfinite(duration) and duration > 0):
+            raise TimelineError(f"duration must be a positive number of seconds, not {duration!r}")
+        f = duration / self.duration
+        return Timeline(kind=self.kind, title=self.title, source=self.source,
+                        segments=[Segment(s.name, s.duration * f, s.caption, s.easing) for s in self.segments],
+                        tracks={k: Track(tr.times * f, tr.values, tr.interpolation) for k, tr in self.tracks.items()},
+                        arrays=dict(self.arrays), meta=dict(self.meta)).validate()
+
     # --- validation ------------------------------------------------------------------------
     def validate(self) -> "Timeline":
         if not self.kind or not self.title:
@@ -258,9 +268,14 @@ class Timeline:
 
 
 def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """An .npz that np.load reads, byte-identical for identical arrays (np.savez stamps the time)."""
     import io
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name in sorted(arrays):
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asanyarray(arrays[name]), allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), member.getvalue())
     return buf.getvalue()
 
 

@@ -1,22 +1,29 @@
-"""render.py's command line: choose scenes, build their timelines, render them, record a manifest."""
+"""render.py's command line: choose scenes and settings, check everything, then hand over to the run."""
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from pipeline import catalogue
-from pipeline.settings import QUALITIES, RenderSettings
+from pipeline.options import OptionError, parse_assignments, parse_colours, settings_for
+from pipeline.settings import FORMATS, QUALITIES, RenderSettings
 
 EXIT_USAGE = 2
 
 EPILOG = """examples:
   python render.py --list
-  python render.py --all                                  # every scene, low quality, into media/
+  python render.py --all                                   every scene, low quality, MP4, into media/
   python render.py --scene toy_wtw --quality high --out talk/
+  python render.py --all --format gif --resolution 640x360 --fps 12
+  python render.py --scene grid_minilm --objects dog,tree,boat --colours '#E69F00,#56B4E9,#009E73'
+  python render.py --scene poly_bars --activations my_model_acts.npz      (format: docs/activations.md)
+  python render.py --scene toy_wtw --set steps=3000 --set seed=1 --duration 20
+  python render.py --scene toy_wtw --format mov --transparent              for video editors
 """
 
 
@@ -30,42 +37,76 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="render.py", description="Render neuroreel scenes from real models to video.",
-                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--list", action="store_true", help="print every scene name with a one-line description")
-    p.add_argument("--scene", action="append", default=[], metavar="NAME",
-                   help="render this scene (repeatable), e.g. --scene toy_wtw")
-    p.add_argument("--all", action="store_true", help="render every scene in the catalogue")
-    p.add_argument("--quality", default="low", choices=list(QUALITIES),
-                   help="Manim preset: low 854x480@15, medium 1280x720@30, high 1920x1080@60, 4k 3840x2160@60 (default low)")
-    p.add_argument("--out", default="media", metavar="DIR", help="output folder (default media/), e.g. --out talk/")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                   help="render N scenes at once in separate processes (default: number of cores)")
-    p.add_argument("--quiet", action="store_true", help="print only errors (for CI logs)")
+    p = _Parser(prog="render.py", description="Render neuroreel scenes of superposition and polysemanticity "
+                "from real models to video.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = p.add_argument_group("what to render")
+    what.add_argument("--list", action="store_true", help="print every scene name with a one-line description")
+    what.add_argument("--scene", action="append", default=[], metavar="NAME",
+                      help="render this scene (repeatable), e.g. --scene toy_wtw")
+    what.add_argument("--all", action="store_true", help="render every scene in the catalogue")
+    how = p.add_argument_group("how (flag names follow Manim's)")
+    how.add_argument("-q", "--quality", default="low", choices=list(QUALITIES) + list(QUALITY_SHORTHANDS),
+                     help="preset: low 854x480@15 (default), medium 1280x720@30, high 1920x1080@60, 4k 3840x2160@60")
+    how.add_argument("-r", "--resolution", metavar="WxH", help="override the preset's size, e.g. --resolution 1280x720")
+    how.add_argument("--fps", "--frame_rate", type=int, metavar="N", help="override the preset's frame rate, e.g. --fps 24")
+    how.add_argument("--format", default="mp4", choices=list(FORMATS),
+                     help="mp4 (H.264, default), gif (palette-optimised), webm, mov (with --transparent), png (last frame)")
+    how.add_argument("-t", "--transparent", action="store_true", help="transparent background (use --format mov or png)")
+    how.add_argument("--sections", "--save_sections", action="store_true",
+                     help="also write one clip per phase into DIR/sections/NAME/, e.g. for editing a lecture")
+    how.add_argument("-o", "--out", "--media_dir", default="media", metavar="DIR", help="output folder (default media/)")
+    how.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                     help="render N scenes at once in separate processes (default: number of cores)")
+    how.add_argument("--force", action="store_true", help="render again even if an unchanged output exists")
+    how.add_argument("--quiet", action="store_true", help="print only errors and the failing scenes (for CI logs)")
+    data = p.add_argument_group("scene settings (see each scene's settings with a wrong --set name)")
+    data.add_argument("--objects", metavar="A,B,C", help="objects/concepts to show, e.g. --objects dog,tree,boat")
+    data.add_argument("--source", metavar="SRC", help="data source: minilm (default), digits, hf:NAME_OR_FOLDER, or toy")
+    data.add_argument("--activations", metavar="FILE.npz", help="render from your own activation file (docs/activations.md)")
+    data.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                      help="any scene setting, e.g. --set steps=3000 --set layer=3")
+    data.add_argument("--duration", type=float, metavar="SECONDS", help="stretch or squeeze each video to this length")
+    data.add_argument("--colours", "--colors", metavar="#RGB,...", help="object colours, e.g. '#E69F00,#56B4E9,#009E73'")
     return p
 
 
-def _check_out_dir(out: Path) -> list[Path]:
-    """Create ``out`` if needed and prove it writable; return the folders created (removed again on failure)."""
+def check_out_dir(out: Path) -> None:
+    """Create ``out`` if needed and prove it writable; on failure remove what was created."""
     created: list[Path] = []
     probe = out
     while not probe.exists():
         created.append(probe)
         probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"output folder '{out}' cannot be created: '{probe}' is a file; choose another --out")
     try:
-        if not probe.is_dir():
-            raise UsageError(f"output folder '{out}' cannot be created: '{probe}' is a file; choose another --out")
         for d in reversed(created):
             d.mkdir()
         with tempfile.TemporaryFile(dir=out):
             pass
-    except UsageError:
-        raise
     except OSError as e:
-        for d in created:
-            shutil.rmtree(d, ignore_errors=True)
+        if created:
+            shutil.rmtree(created[-1], ignore_errors=True)
         raise UsageError(f"output folder '{out}' is not writable ({e.strerror or e}); choose another --out") from None
-    return created
+
+
+QUALITY_SHORTHANDS = {"l": "low", "m": "medium", "h": "high", "k": "4k"}  # Manim's -ql -qm -qh -qk
+
+
+def _render_settings(args) -> RenderSettings:
+    w, h, fps = QUALITIES[QUALITY_SHORTHANDS.get(args.quality, args.quality)]
+    if args.resolution:
+        m = re.fullmatch(r"(\d+)[xX,](\d+)", args.resolution)
+        if not m or int(m[1]) < 16 or int(m[2]) < 16 or int(m[1]) % 2 or int(m[2]) % 2:
+            raise UsageError(f"--resolution takes WIDTHxHEIGHT with even sides of at least 16 pixels (e.g. 1280x720), not '{args.resolution}'")
+        w, h = int(m[1]), int(m[2])
+    if args.fps is not None:
+        if not 1 <= args.fps <= 240:
+            raise UsageError(f"--fps takes a whole number from 1 to 240, not {args.fps}")
+        fps = args.fps
+    if args.transparent and args.format not in ("mov", "png", "webm"):
+        raise UsageError(f"--transparent needs a format with an alpha channel: --format mov, webm or png (not {args.format})")
+    return RenderSettings(w, h, fps, format=args.format, transparent=args.transparent, sections=args.sections)
 
 
 def _selected(args) -> list[catalogue.Entry]:
@@ -76,6 +117,31 @@ def _selected(args) -> list[catalogue.Entry]:
     if unknown:
         raise UsageError(f"unknown scene '{unknown[0]}'; choose from: {', '.join(names)} (or --all)")
     return [catalogue.CATALOGUE[s] for s in dict.fromkeys(args.scene)]
+
+
+def _scene_settings(args, entries) -> dict[str, object]:
+    """Each selected scene's settings with the user's choices applied and validated (nothing is built)."""
+    assignments = parse_assignments(args.set)
+    for flag in ("objects", "source", "activations"):
+        if getattr(args, flag) is not None:
+            assignments[flag] = getattr(args, flag)
+    if args.activations and not Path(args.activations).is_file():
+        raise UsageError(f"activation file '{args.activations}' does not exist (format: docs/activations.md)")
+    chosen = {}
+    for entry in entries:
+        settings = settings_for(entry, assignments, strict=len(entries) == 1)
+        validate = getattr(settings, "validate", None)
+        if validate is not None:
+            try:
+                validate()
+            except ValueError as e:  # SettingsError, ToyConfigError, ActivationFileError: all one line
+                raise UsageError(f"{entry.name}: {e}") from None
+        chosen[entry.name] = settings
+    used = {k for s in chosen.values() for k in assignments if hasattr(s, k)}
+    unused = sorted(set(assignments) - used)
+    if unused:  # a setting applies to the selected scenes that have it; none having it is a mistake
+        raise UsageError(f"none of the selected scenes has the setting '{unused[0]}'")
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,11 +155,18 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("nothing to render; pass --scene NAME, --all, or --list to see the scenes")
         if args.jobs < 1:
             raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
+        if args.duration is not None and not args.duration > 0:
+            raise UsageError(f"--duration takes a positive number of seconds, not {args.duration}")
         entries = _selected(args)
+        settings = _render_settings(args)
+        colours = parse_colours(args.colours)
+        scene_settings = _scene_settings(args, entries)
         out = Path(args.out)
-        _check_out_dir(out)
-    except UsageError as e:
+        check_out_dir(out)
+    except (UsageError, OptionError) as e:
         print(f"render.py: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    from pipeline.run import run  # heavy imports only once the input is known to be good
-    return run(entries, RenderSettings.from_quality(args.quality), out, jobs=args.jobs, quiet=args.quiet)
+    from pipeline.run import Request, run  # heavy imports only once the input is known to be good
+    request = Request(entries=entries, scene_settings=scene_settings, render=settings, out=out, jobs=args.jobs,
+                      quiet=args.quiet, force=args.force, duration=args.duration, colours=colours)
+    return run(request)

@@ -1,4 +1,4 @@
-"""Render settings: Manim's quality presets and what an output is."""
+"""Render settings: Manim's quality presets, output formats, and what one render produces."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,6 +10,9 @@ QUALITIES: dict[str, tuple[int, int, int]] = {
     "high": (1920, 1080, 60),
     "4k": (3840, 2160, 60),
 }
+# Output formats and the extension of their file. GIF is made from an MP4 render with a palette
+# computed for the clip (smaller and cleaner than a fixed palette); PNG is the last frame.
+FORMATS: dict[str, str] = {"mp4": ".mp4", "gif": ".gif", "webm": ".webm", "mov": ".mov", "png": ".png"}
 
 
 @dataclass(frozen=True)
@@ -17,14 +20,31 @@ class RenderSettings:
     width: int
     height: int
     fps: int
+    format: str = "mp4"
+    transparent: bool = False
+    sections: bool = False
 
     @classmethod
-    def from_quality(cls, quality: str) -> "RenderSettings":
+    def from_quality(cls, quality: str, **kw) -> "RenderSettings":
         w, h, fps = QUALITIES[quality]
-        return cls(w, h, fps)
+        return cls(w, h, fps, **kw)
+
+    @property
+    def extension(self) -> str:
+        return FORMATS[self.format]
+
+    @property
+    def is_image(self) -> bool:
+        return self.format == "png"
 
     def manim_config(self) -> dict:
         """The per-scene Manim configuration (applied with tempconfig, never globally)."""
-        return {"pixel_width": self.width, "pixel_height": self.height, "frame_rate": self.fps,
+        conf = {"pixel_width": self.width, "pixel_height": self.height, "frame_rate": self.fps,
                 "frame_height": 8.0, "frame_width": 8.0 * self.width / self.height,
-                "progress_bar": "none", "verbosity": "WARNING", "disable_caching": True}
+                "progress_bar": "none", "verbosity": "ERROR", "disable_caching": True,
+                "transparent": self.transparent, "save_sections": self.sections and not self.is_image}
+        if self.is_image:
+            conf |= {"save_last_frame": True, "write_to_movie": False, "format": "png"}
+        else:
+            conf |= {"write_to_movie": True, "format": "mp4" if self.format == "gif" else self.format}
+        return conf

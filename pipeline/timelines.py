@@ -4,19 +4,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from engine.cache import REPO_ROOT, cache_key, default_cache_root, source_fingerprint
+from engine.cache import cache_key, default_cache_root
+from engine.fingerprint import code_fingerprint
 from engine.timeline import Timeline, TimelineError
 from pipeline.catalogue import Entry
 
 
-def engine_fingerprint() -> str:
-    """Hash of every engine source file: any change to how data is made invalidates timelines."""
-    files = sorted((REPO_ROOT / "engine").rglob("*.py"))
-    return source_fingerprint(*[str(f) for f in files])
-
-
 def timeline_path(entry: Entry, settings) -> Path:
-    key = cache_key(entry.name, entry.builder, settings, engine_fingerprint())
+    """Keyed by the scene, its settings, and the source of the builder and everything it imports."""
+    key = cache_key(entry.name, entry.builder, settings, code_fingerprint(entry.builder.partition(":")[0]))
     return default_cache_root() / "timelines" / f"{entry.name}-{key}.json"
 
 

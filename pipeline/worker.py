@@ -1,7 +1,7 @@
 """Render one scene in the current process, under its own Manim configuration.
 
-Nothing appears under a final name until it is complete: Manim writes into a private
-temporary folder inside the output folder, and the finished file is renamed into place.
+Nothing appears under a final name until it is complete: Manim writes into a private temporary
+folder inside the output folder (``.NAME.*.partial``), and finished files are renamed into place.
 """
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from pipeline.settings import RenderSettings
+
+PARTIAL_SUFFIX = ".partial"
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,14 @@ class RenderJob:
     out_dir: str
     settings: RenderSettings
 
+    @property
+    def output_name(self) -> str:
+        return f"{self.name}{self.settings.extension}"
+
+    @property
+    def sections_dir(self) -> str:
+        return f"sections/{self.name}"
+
 
 @dataclass(frozen=True)
 class RenderResult:
@@ -30,31 +41,67 @@ class RenderResult:
     seconds: float
     file: str | None = None
     error: str | None = None
+    reused: bool = False
+    sections: tuple[str, ...] = ()
 
 
-def render(job: RenderJob) -> RenderResult:
-    """Render ``job`` to ``out_dir/NAME.mp4``; returns failures as results rather than raising."""
+def _publish_dir(staged: Path, final: Path) -> None:
+    """Replace a folder by another in two renames, so a reader sees the old or the new, never half."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f".{final.name}.old{PARTIAL_SUFFIX}")
+    if final.exists():
+        final.rename(old)
+    staged.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _collect_sections(writer, staged_root: Path, ext: str) -> list[Path]:
+    """Move Manim's per-section clips to ``NN_phase.ext`` names, in order."""
+    src_dir = Path(writer.sections_output_dir)
+    out = []
+    for i, section in enumerate(s for s in writer.sections if s.video):
+        target = staged_root / f"{i:02d}_{section.name}{ext}"
+        shutil.move(src_dir / section.video, target)
+        out.append(target)
+    return out
+
+
+def render(job: RenderJob, progress: Callable[[str, float], None] | None = None) -> RenderResult:
+    """Render ``job`` to ``out_dir/NAME.EXT``; failures come back as results rather than raising."""
     start = time.perf_counter()
     out_dir = Path(job.out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{job.name}.", suffix=".partial", dir=out_dir))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{job.name}.", suffix=PARTIAL_SUFFIX, dir=out_dir))
     try:
         from manim import tempconfig
 
         from engine.timeline import Timeline
         from pipeline.catalogue import _resolve
+        from pipeline.formats import mp4_to_gif
 
         timeline = Timeline.load(job.timeline_path)
         scene_cls = _resolve(job.scene)
-        conf = job.settings.manim_config() | {"media_dir": str(tmp), "output_file": job.name}
+        settings = job.settings
+        conf = settings.manim_config() | {"media_dir": str(tmp / "media"), "output_file": job.name}
+        report = None if progress is None else (lambda fraction: progress(job.name, fraction))
         with tempconfig(conf):
-            scene = scene_cls(timeline=timeline)
+            scene = scene_cls(timeline=timeline, progress=report)
             scene.render()
-            movie = Path(scene.renderer.file_writer.movie_file_path)
-        final = out_dir / f"{job.name}.mp4"
-        staged = tmp / final.name
-        shutil.move(movie, staged)
-        staged.replace(final)  # same folder tree, same filesystem: atomic
-        return RenderResult(job.name, True, time.perf_counter() - start, file=final.name)
+            writer = scene.renderer.file_writer
+            rendered = Path(writer.image_file_path if settings.is_image else writer.movie_file_path)
+            staged = tmp / job.output_name
+            if settings.format == "gif":
+                mp4_to_gif(rendered, staged)
+            else:
+                shutil.move(rendered, staged)
+            section_files = []
+            if settings.sections and not settings.is_image:
+                (tmp / "sections").mkdir()
+                section_files = _collect_sections(writer, tmp / "sections", rendered.suffix)
+        if section_files:
+            _publish_dir(tmp / "sections", out_dir / job.sections_dir)
+        staged.replace(out_dir / job.output_name)  # same filesystem: atomic
+        return RenderResult(job.name, True, time.perf_counter() - start, file=job.output_name,
+                            sections=tuple(f"{job.sections_dir}/{p.name}" for p in section_files))
     except Exception as e:  # one failing scene must not stop the others
         return RenderResult(job.name, False, time.perf_counter() - start, error=f"{type(e).__name__}: {e}")
     finally:

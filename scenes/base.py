@@ -12,6 +12,7 @@ of the list so it is baked into the static background for the rest of the segmen
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Callable
 
 from PIL import ImageFont
 from manim import DOWN, Animation, Mobject, Scene, Text, ValueTracker, VGroup, linear
@@ -102,12 +103,15 @@ class TimelineScene(Scene):
     caption_y: float = -3.0
     caption_width: float = 12.8
 
-    def __init__(self, timeline: Timeline, stop_after: str | None = None, on_segment_end=None, **kwargs):
+    def __init__(self, timeline: Timeline, stop_after: str | None = None, on_segment_end=None,
+                 progress: Callable[[float], None] | None = None, **kwargs):
         """``stop_after`` ends the scene after that segment; ``on_segment_end(scene, segment)`` is
-        called as each segment ends (layout tests inspect every phase this way)."""
+        called as each segment ends (layout tests inspect every phase this way); ``progress(fraction)``
+        hears how far rendering has got (render.py's live display)."""
         self.timeline = timeline
         self.stop_after = stop_after
         self.on_segment_end = on_segment_end
+        self.progress = progress
         self._memo: dict[str, tuple[float, object]] = {}
         super().__init__(**kwargs)
 
@@ -151,12 +155,27 @@ class TimelineScene(Scene):
         # Slightly under n/fps so Manim's arange yields exactly n frames; the clock still lands on target.
         self.play(self.clock.animate(rate_func=linear).set_value(target), *anims, run_time=frames / fps - 1e-6)
 
+    def _report_progress(self) -> None:
+        """A scene-level updater (it marks no mobject as moving) reporting the clock, at most every 1%."""
+        last = [-1.0]
+        duration = self.timeline.duration
+
+        def tick(dt: float) -> None:
+            fraction = self.now() / duration
+            if fraction - last[0] >= 0.01 or fraction >= 1.0:
+                last[0] = fraction
+                self.progress(min(1.0, fraction))
+        self.add_updater(tick)
+
     def construct(self) -> None:
         self.camera.background_color = style.BACKGROUND
         self.clock = ValueTracker(0.0)  # not added: added last by the first play, so it moves nothing else
         self.build()
+        if self.progress is not None:
+            self._report_progress()
         caption, t0 = None, 0.0
         for i, seg in enumerate(self.timeline.segments):
+            self.next_section(seg.name)  # one clip per phase with --sections
             anims = list(self.segment_animations(i, seg))
             if caption is None or seg.caption != self.timeline.segments[i - 1].caption:
                 if caption is not None:

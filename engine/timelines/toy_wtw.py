@@ -26,6 +26,17 @@ class WtWSettings:
     represented_threshold: float = 0.5
     sparse_from: float = 0.1  # panels with 1-S at or below this are "sparse" in the captions
 
+    def validate(self) -> None:
+        """Reject bad user choices in one line before anything is trained."""
+        from engine.timelines.errors import SettingsError
+        from engine.toy import ToyConfigError
+        try:
+            self.toy_config().validate()
+        except ToyConfigError as e:
+            raise SettingsError(str(e)) from None
+        if not (self.training_seconds > 0 and 0 < self.represented_threshold):
+            raise SettingsError("training_seconds and represented_threshold must be positive")
+
     def toy_config(self):
         from engine.toy import ToyConfig
         return ToyConfig(model=self.model, n_features=self.n_features, n_hidden=self.n_hidden,

@@ -116,3 +116,11 @@ def test_invalid_timelines_are_refused_before_saving(tmp_path):
     with pytest.raises(TimelineError, match="NaN"):
         tl.save(tmp_path / "bad.json")
     assert not list(tmp_path.iterdir())
+
+
+def test_saving_is_byte_for_byte_reproducible(tmp_path):
+    # Same timeline, same bytes: caches and render keys that hash files stay stable across runs.
+    a = make_timeline().save(tmp_path / "a" / "t.json")
+    b = make_timeline().save(tmp_path / "b" / "t.json")
+    assert a.read_bytes() == b.read_bytes()
+    assert a.with_suffix(".npz").read_bytes() == b.with_suffix(".npz").read_bytes()
