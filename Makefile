@@ -24,5 +24,11 @@ test: setup
 test-all: setup
 	$(PY) -m pytest -q -m "slow or not slow"
 
+gallery: setup
+	$(PY) -m pipeline.gallery
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
 clean-cache:
 	rm -rf data/cache
