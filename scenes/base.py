@@ -83,7 +83,12 @@ def fade_out(mob: Mobject) -> OpacityFade:
 
 
 class SwapLabel(VGroup):
-    """A label that shows one of many pre-built Texts, chosen per frame without building or copying any."""
+    """A label that shows one of many pre-built Texts, chosen per frame without building or copying any.
+
+    Manim lists a play's moving mobjects (families included) once, when the play starts, and draws
+    that list every frame; a Text swapped out during a play would stay in it and keep being drawn
+    under the new one. So the one swapped out is also made transparent.
+    """
 
     def __init__(self, make, key_now, position):
         super().__init__()
@@ -94,7 +99,13 @@ class SwapLabel(VGroup):
     def _show(self, key) -> None:
         if key not in self._cache:
             self._cache[key] = self._position(self._make(key))
-        self.submobjects = [self._cache[key]]
+        current = self._cache[key]
+        previous = self.submobjects[0] if self.submobjects else None
+        if previous is not current:
+            if previous is not None:
+                previous.set_opacity(0)
+            current.set_opacity(1)
+            self.submobjects = [current]
 
 
 class TimelineScene(Scene):

@@ -1,0 +1,104 @@
+"""The tied/untied timeline shows the trained matrices, and the differences its captions describe are real."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.timelines.errors import SettingsError
+from engine.timelines.toy_tied_untied import (TiedUntiedSettings, antipodal_share, build, interference_stats,
+                                             read_back)
+from engine.timelines.toy_wtw import wtw_matrices
+from engine.toy import train_cached
+
+# Reduced for speed (the catalogue trains 5,000 steps at lr 3e-3 over five sparsities); the same regimes appear.
+SETTINGS = TiedUntiedSettings(feature_probability=(1.0, 0.1, 0.03), steps=1500, lr=5e-3, n_snapshots=6)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return [train_cached(c) for c in SETTINGS.toy_configs()]
+
+
+@pytest.fixture(scope="module")
+def timeline(runs):
+    return build(SETTINGS)
+
+
+def test_rows_are_the_tied_and_the_untied_model(runs):
+    tied, untied = runs
+    assert tied.config.model == "relu" and tied.W2_history is None
+    assert untied.config.model == "untied" and untied.W2_history is not None
+    assert tied.config.replace(model="untied") == untied.config, "both rows train with the same settings and seed"
+
+
+def test_timeline_shows_the_trained_matrices(runs, timeline):
+    tied, untied = runs
+    wtw = timeline.tracks["wtw"].values
+    np.testing.assert_allclose(wtw[:, 0], wtw_matrices(tied.W_history), atol=1e-6)
+    np.testing.assert_allclose(wtw[:, 1], wtw_matrices(untied.W_history, untied.W2_history), atol=1e-6)
+    np.testing.assert_array_equal(timeline.tracks["bias"].values[-1], np.stack([tied.b, untied.b]).astype(np.float32))
+    np.testing.assert_array_equal(timeline.tracks["step"].values, tied.snapshot_steps)
+    np.testing.assert_allclose(timeline.sample("wtw", timeline.duration)[1], untied.W2 @ np.swapaxes(untied.W, 1, 2),
+                               atol=1e-5)
+    final = np.stack([wtw_matrices(tied.W), wtw_matrices(untied.W, untied.W2)])
+    np.testing.assert_array_equal(timeline.arrays["n_read_back"], (read_back(final) > 0.5).sum(-1))
+
+
+def test_tied_is_symmetric_and_untied_is_not(timeline):
+    asym = timeline.arrays["asymmetry"]
+    assert asym[0].max() < 1e-5
+    sparse = timeline.arrays["sparse"]
+    assert (asym[1, sparse] > 1.0).all(), asym
+
+
+def test_both_models_superpose_sparse_features_and_keep_the_top_features_when_dense(timeline):
+    m = SETTINGS.n_hidden
+    counts, sparse = timeline.arrays["n_read_back"], timeline.arrays["sparse"]
+    assert (counts[:, sparse] > m).all(), counts
+    dense = int(np.argmax(timeline.arrays["feature_probability"]))
+    diag = read_back(timeline.tracks["wtw"].values[-1][:, dense])
+    assert ((diag > 0.5) == (np.arange(SETTINGS.n_features) < m)).all(), "dense: exactly the m most important features"
+
+
+def test_tied_superposes_as_antipodal_pairs_untied_pushes_interference_far_negative(timeline):
+    sparse = timeline.arrays["sparse"]
+    final = timeline.tracks["wtw"].values[-1].astype(float)
+    for k in np.flatnonzero(sparse):
+        assert antipodal_share(final[0, k]) >= 0.8, "most represented features have an antipodal partner"
+    stats = timeline.arrays
+    assert (stats["most_negative_interference"][1, sparse] < -2).all(), "untied: far beyond the colour scale's -1"
+    assert (stats["max_positive_interference"][1, sparse] < 0.1).all(), "untied: almost no positive interference"
+    # So every caption's claim holds, and says so.
+    assert all(timeline.meta["claims"].values()), timeline.meta["claims"]
+    assert "antipodal pairs" in timeline.segments[2].caption and "clip at" in timeline.segments[3].caption
+
+
+def test_antipodal_share_counts_features_with_an_opposite_partner():
+    M = np.array([[1.0, -1.0, 0.0], [-1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    assert antipodal_share(M) == pytest.approx(2 / 3)
+
+
+def test_interference_stats_only_counts_represented_pairs():
+    M = np.array([[1.0, -3.0, 0.9], [0.2, 1.0, 0.0], [0.9, 0.0, 0.1]])
+    stats = interference_stats(M[None])
+    assert stats["max_positive"][0] == pytest.approx(0.2) and stats["most_negative"][0] == pytest.approx(-3.0)
+    assert stats["asymmetry"][0] == pytest.approx(3.2)
+
+
+def test_timeline_is_deterministic(timeline):
+    again = build(SETTINGS)
+    for k in timeline.tracks:
+        np.testing.assert_array_equal(again.tracks[k].values, timeline.tracks[k].values)
+    assert again.segments == timeline.segments and again.meta == timeline.meta
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"n_hidden": 20}, "n_hidden"),
+    ({"feature_probability": ()}, "1 to 6"),
+    ({"feature_probability": (1.0, 0.0)}, "feature_probability"),
+    ({"read_back_threshold": 1.5}, "read_back_threshold"),
+])
+def test_bad_settings_fail_in_one_line_before_training(changes, words):
+    with pytest.raises(SettingsError) as info:
+        TiedUntiedSettings(**changes).validate()
+    assert words in str(info.value) and "\n" not in str(info.value)
