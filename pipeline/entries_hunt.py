@@ -11,4 +11,7 @@ ENTRIES: list[Entry] = [
     Entry("hunt", "Hunting polysemantic neurons in MiniLM across Fortran, Spanish poetry, clinical notes and gibberish, with an artifact check",
           builder="engine.timelines.hunt:build", settings="engine.timelines.hunt:HuntSettings",
           scene="scenes.hunt:NeuronHunt"),
+    Entry("digits", "One hidden neuron of a digits MLP trained on the spot, and the digit images of several classes that drive it",
+          builder="engine.timelines.digits:build", settings="engine.timelines.digits:DigitsSettings",
+          scene="scenes.digits:DigitsNeuron"),
 ]

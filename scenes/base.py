@@ -15,7 +15,8 @@ from functools import lru_cache
 from typing import Callable
 
 from PIL import ImageFont
-from manim import DOWN, Animation, Mobject, Scene, Text, ValueTracker, VGroup, linear
+import numpy as np
+from manim import DOWN, Animation, ImageMobject, Mobject, Scene, Text, ValueTracker, VGroup, VMobject, linear
 
 from engine.timeline import Segment, Timeline
 from scenes import style
@@ -58,23 +59,45 @@ def wrapped(s: str, width: float, size: float = style.CAPTION_SIZE, colour: str 
 
 
 class OpacityFade(Animation):
-    """Fade by opacity alone. FadeIn and UpdateFromAlphaFunc deep-copy their mobject at begin
-    (about 0.3 s for a caption of Text); this never needs the copy."""
+    """Fade a group in or out by scaling each member's own opacities (fill, stroke, image alpha).
+
+    FadeIn and UpdateFromAlphaFunc deep-copy their mobject at begin (about 0.3 s for a caption of
+    Text); this never copies. Scaling, not setting, keeps outlines unfilled and graded parts graded.
+    A fade-in hides its group as soon as it is made; a fade-out restores the opacities once the
+    group has left the scene, so the same group can fade in again later.
+    """
 
     def __init__(self, mobject: Mobject, fade_in: bool, **kwargs):
-        self.fade_in = fade_in
+        self.is_in = fade_in
+        family = mobject.get_family()
+        self.vectors = [(m, m.get_fill_opacity(), m.get_stroke_opacity()) for m in family
+                        if isinstance(m, VMobject) and m.has_points()]
+        self.images = [(m, m.pixel_array[..., 3].copy()) for m in family if isinstance(m, ImageMobject)]
         super().__init__(mobject, remover=not fade_in, **kwargs)
+        if fade_in:
+            self._apply(0.0)
 
     def create_starting_mobject(self) -> Mobject:
         return Mobject()
 
+    def _apply(self, a: float) -> None:
+        for m, fill, stroke in self.vectors:
+            m.set_fill(opacity=fill * a, family=False)
+            m.set_stroke(opacity=stroke * a, family=False)
+        for m, alpha in self.images:
+            m.pixel_array[..., 3] = np.round(alpha * a).astype(np.uint8)
+
     def interpolate_mobject(self, alpha: float) -> None:
         a = self.rate_func(alpha)
-        self.mobject.set_opacity(a if self.fade_in else 1 - a)
+        self._apply(a if self.is_in else 1.0 - a)
+
+    def clean_up_from_scene(self, scene: Scene) -> None:
+        super().clean_up_from_scene(scene)
+        if not self.is_in:
+            self._apply(1.0)
 
 
 def fade_in(mob: Mobject) -> OpacityFade:
-    mob.set_opacity(0)
     return OpacityFade(mob, fade_in=True)
 
 

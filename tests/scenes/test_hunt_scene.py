@@ -1,0 +1,43 @@
+"""The neuron hunt scene draws its timeline: golden last frame, and the fixture is what the engine makes."""
+from __future__ import annotations
+
+import numpy as np
+from manim.utils.testing.frames_comparison import frames_comparison
+
+from scenes.hunt import NeuronHunt
+from tests.scenes import fixtures
+
+__module_test__ = "hunt"
+
+
+def build_fixture():
+    import torch
+    torch.set_num_threads(1)
+    from engine.timelines.hunt import HuntSettings, build
+    return build(HuntSettings())  # the catalogue's settings: the fixture is small anyway
+
+
+try:
+    TIMELINE = fixtures.load(__module_test__)
+except Exception:  # while regenerating fixtures, the module must import without one
+    TIMELINE = None
+
+
+class _Bound(NeuronHunt):
+    def __init__(self, **kwargs):
+        super().__init__(timeline=TIMELINE, **kwargs)
+
+
+@frames_comparison(base_scene=_Bound, last_frame=True)
+def test_last_frame(scene):
+    NeuronHunt.construct(scene)
+
+
+def test_fixture_is_what_the_engine_builds():
+    fresh = build_fixture()
+    assert fresh.segments == TIMELINE.segments
+    assert fresh.meta == TIMELINE.meta
+    for k, track in TIMELINE.tracks.items():
+        np.testing.assert_allclose(fresh.tracks[k].values, track.values, atol=1e-5)
+    for k, array in TIMELINE.arrays.items():
+        np.testing.assert_allclose(fresh.arrays[k], array, atol=1e-5)
