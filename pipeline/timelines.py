@@ -1,6 +1,7 @@
 """Build or load a scene's timeline, cached under data/cache/timelines by what determines it."""
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -10,9 +11,18 @@ from engine.timeline import Timeline, TimelineError
 from pipeline.catalogue import Entry
 
 
+def _input_files_digest(settings) -> str | None:
+    """The contents of a user's activation file: editing the file must change the key, not just renaming it."""
+    path = getattr(settings, "activations", None)
+    if not path:
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def timeline_path(entry: Entry, settings) -> Path:
-    """Keyed by the scene, its settings, and the source of the builder and everything it imports."""
-    key = cache_key(entry.name, entry.builder, settings, code_fingerprint(entry.builder.partition(":")[0]))
+    """Keyed by the scene, its settings, any user file's contents, and the builder's code closure."""
+    key = cache_key(entry.name, entry.builder, settings, _input_files_digest(settings),
+                    code_fingerprint(entry.builder.partition(":")[0]))
     return default_cache_root() / "timelines" / f"{entry.name}-{key}.json"
 
 

@@ -149,3 +149,14 @@ def test_bad_settings_are_one_line_exit_2_and_write_nothing(tmp_path, args, need
     assert res.returncode == 2, res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and needle in res.stderr
     assert not out.exists()
+
+
+def test_timeline_key_follows_a_user_files_contents(tmp_path):
+    from pipeline.catalogue import CATALOGUE
+    from pipeline.timelines import timeline_path
+    entry = next(e for e in CATALOGUE.values() if hasattr(e.settings_obj(), "activations"))
+    f = tmp_path / "acts.npz"
+    f.write_bytes(b"one")
+    first = timeline_path(entry, entry.settings_obj(activations=str(f)))
+    f.write_bytes(b"two")
+    assert timeline_path(entry, entry.settings_obj(activations=str(f))) != first

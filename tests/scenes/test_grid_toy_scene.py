@@ -1,0 +1,38 @@
+"""The grid scene draws the toy model's timeline too: golden last frame, and the fixture is what the engine makes."""
+from __future__ import annotations
+
+import numpy as np
+from manim.utils.testing.frames_comparison import frames_comparison
+
+from scenes.grid import SuperpositionGrid
+from tests.scenes import fixtures
+
+__module_test__ = "grid_toy"
+
+
+def build_fixture():
+    from engine.timelines.grid import GridSettings, build
+    return build(GridSettings(source="toy", objects=("0", "1", "2"), steps=300))  # reduced training
+
+
+try:
+    TIMELINE = fixtures.load(__module_test__)
+except Exception:  # while regenerating fixtures, the module must import without one
+    TIMELINE = None
+
+
+class _Bound(SuperpositionGrid):
+    def __init__(self, **kwargs):
+        super().__init__(timeline=TIMELINE, **kwargs)
+
+
+@frames_comparison(base_scene=_Bound, last_frame=True)
+def test_last_frame(scene):
+    SuperpositionGrid.construct(scene)
+
+
+def test_fixture_is_what_the_engine_builds():
+    fresh = build_fixture()
+    assert fresh.segments == TIMELINE.segments and fresh.meta == TIMELINE.meta
+    for k, array in TIMELINE.arrays.items():
+        np.testing.assert_allclose(fresh.arrays[k], array, atol=1e-6)
