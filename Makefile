@@ -28,6 +28,7 @@ gallery: setup
 	$(PY) -m pipeline.gallery
 
 bench: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean-cache:

@@ -14,6 +14,11 @@ def _umask() -> int:
     return mask
 
 
+def publish_mode(path: str | os.PathLike) -> None:
+    """Give a file made through a temporary name the usual permissions (temp files are 0600)."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
 @contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Yield a file to write; on success it replaces ``path`` in one step, on failure nothing changes."""

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from engine.atomic import publish_mode
 from engine.cache import REPO_ROOT
 from pipeline import catalogue, cli
 from pipeline.formats import mp4_to_gif
@@ -28,6 +29,7 @@ def make_gif(mp4: Path, dst: Path) -> tuple[int, int, int]:
         mp4_to_gif(mp4, staged, width=width, fps=fps)
         size = staged.stat().st_size
         if size <= MAX_BYTES:
+            publish_mode(staged)
             staged.replace(dst)
             return width, fps, size
         staged.unlink()
