@@ -1,9 +1,9 @@
 """Benchmark: the 7x7 grid scene's render throughput against matplotlib and the PyAV encoding floor.
 
-    python bench/grid_render.py [--scene grid_minilm] [--seconds 8]
+    python bench/grid_render.py [--scene grid_minilm] [--seconds S]
 
 Frames per second of wall time, set-up included, each in a fresh process, on the same animation
-(the same neurons and timeline retimed to --seconds, same resolution and frame rate), at 480p15
+(the same neurons and timeline, by default at the scene's own length, same resolution and fps), at 480p15
 and 1080p60. The PyAV floor times encoding alone (frames decoded from our output beforehand).
 Targets (issue 7): at 1080p60 >= 0.8x the floor and >= 1.2x matplotlib; at 480p15 >= 0.5x the
 floor and >= 1.2x matplotlib.
@@ -34,7 +34,7 @@ assert r.ok, r.error
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scene", default="grid_minilm")
-    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--seconds", type=float, default=0.0, help="retime the animation (default: the scene's own length)")
     args = p.parse_args()
     try:
         import matplotlib  # noqa: F401
@@ -49,9 +49,12 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        tl_path = timeline.retimed(args.seconds).save(tmp / "grid.json")
+        if args.seconds > 0:
+            timeline = timeline.retimed(args.seconds)
+        tl_path = timeline.save(tmp / "grid.json")
+        seconds = timeline.duration
         for w, h, fps in SIZES:
-            frames = round(args.seconds * fps) + 1
+            frames = round(seconds * fps) + 1
             ours = timed([sys.executable, "-c", OURS.format(root=str(ROOT), name=entry.name, scene=entry.scene,
                                                              timeline=str(tl_path), out=str(tmp), w=w, h=h, fps=fps)])
             mpl = timed([sys.executable, str(ROOT / "bench" / "grid_baselines.py"), "matplotlib", str(tl_path),
