@@ -38,3 +38,20 @@ def main(names: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+def load_or_none(name: str) -> Timeline | None:
+    """The fixture, or None while it is being regenerated (test modules must still import then)."""
+    try:
+        return load(name)
+    except Exception:
+        return None
+
+
+def bound(scene_cls: type, timeline: Timeline | None) -> type:
+    """``scene_cls`` with its timeline fixed, as Manim's frames_comparison builds scenes without arguments."""
+    class Bound(scene_cls):
+        def __init__(self, **kwargs):
+            super().__init__(timeline=timeline, **kwargs)
+    Bound.__name__ = f"Bound{scene_cls.__name__}"
+    return Bound

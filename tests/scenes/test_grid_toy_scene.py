@@ -15,18 +15,10 @@ def build_fixture():
     return build(GridSettings(source="toy", objects=("0", "1", "2"), steps=300))  # reduced training
 
 
-try:
-    TIMELINE = fixtures.load(__module_test__)
-except Exception:  # while regenerating fixtures, the module must import without one
-    TIMELINE = None
+TIMELINE = fixtures.load_or_none(__module_test__)
 
 
-class _Bound(SuperpositionGrid):
-    def __init__(self, **kwargs):
-        super().__init__(timeline=TIMELINE, **kwargs)
-
-
-@frames_comparison(base_scene=_Bound, last_frame=True)
+@frames_comparison(base_scene=fixtures.bound(SuperpositionGrid, TIMELINE), last_frame=True)
 def test_last_frame(scene):
     SuperpositionGrid.construct(scene)
 

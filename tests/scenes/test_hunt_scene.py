@@ -17,18 +17,10 @@ def build_fixture():
     return build(HuntSettings())  # the catalogue's settings: the fixture is small anyway
 
 
-try:
-    TIMELINE = fixtures.load(__module_test__)
-except Exception:  # while regenerating fixtures, the module must import without one
-    TIMELINE = None
+TIMELINE = fixtures.load_or_none(__module_test__)
 
 
-class _Bound(NeuronHunt):
-    def __init__(self, **kwargs):
-        super().__init__(timeline=TIMELINE, **kwargs)
-
-
-@frames_comparison(base_scene=_Bound, last_frame=True)
+@frames_comparison(base_scene=fixtures.bound(NeuronHunt, TIMELINE), last_frame=True)
 def test_last_frame(scene):
     NeuronHunt.construct(scene)
 
