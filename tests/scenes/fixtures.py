@@ -55,3 +55,14 @@ def bound(scene_cls: type, timeline: Timeline | None) -> type:
             super().__init__(timeline=timeline, **kwargs)
     Bound.__name__ = f"Bound{scene_cls.__name__}"
     return Bound
+
+
+def assert_same_timeline(fresh: Timeline, fixture: Timeline, atol: float = 1e-5) -> None:
+    """The committed fixture is what the engine builds now: same phases, metadata and arrays."""
+    import numpy as np
+    assert fresh.segments == fixture.segments
+    assert fresh.meta == fixture.meta
+    for k, track in fixture.tracks.items():
+        np.testing.assert_allclose(fresh.tracks[k].values, track.values, atol=atol)
+    for k, array in fixture.arrays.items():
+        np.testing.assert_allclose(fresh.arrays[k], array, atol=atol)
