@@ -42,7 +42,9 @@ class RenderSettings:
         conf = {"pixel_width": self.width, "pixel_height": self.height, "frame_rate": self.fps,
                 "frame_height": 8.0, "frame_width": 8.0 * self.width / self.height,
                 "progress_bar": "none", "verbosity": "ERROR", "disable_caching": True,
-                "transparent": self.transparent, "save_sections": self.sections and not self.is_image}
+                "transparent": self.transparent, "save_sections": self.sections and not self.is_image,
+                # Encode a play's frames while the next play draws (Manim's default, 1, waits for each).
+                "max_inflight_encoders": 4, "encoder_queue_size": 32}
         if self.is_image:
             conf |= {"save_last_frame": True, "write_to_movie": False, "format": "png"}
         else:

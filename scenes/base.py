@@ -16,17 +16,19 @@ from typing import Callable
 
 from PIL import ImageFont
 import numpy as np
-from manim import DOWN, Animation, ImageMobject, Mobject, Scene, Text, ValueTracker, VGroup, VMobject, linear
+from manim import DOWN, Animation, Camera, ImageMobject, Mobject, Scene, Text, ValueTracker, VGroup, VMobject, linear
 
 from engine.timeline import Segment, Timeline
 from scenes import style
+from scenes.cells import CellCamera
+from scenes.text_cache import cached_text
 
 HEAD_S = 0.5  # seconds at the start of a segment in which captions and labels fade
 
 
 def text(s: str, size: float = style.LABEL_SIZE, colour: str = style.TEXT, **kw) -> Text:
-    """Text in the house font (Pango falls back silently if a font is not named)."""
-    return Text(s, font=style.FONT, font_size=size, color=colour, **kw)
+    """Text in the house font (Pango falls back silently if a font is not named), glyphs merged, cached."""
+    return cached_text(s, style.FONT, size, colour, **kw)
 
 
 @lru_cache(maxsize=None)
@@ -147,7 +149,12 @@ class TimelineScene(Scene):
         self.on_segment_end = on_segment_end
         self.progress = progress
         self._memo: dict[str, tuple[float, object]] = {}
+        kwargs.setdefault("camera_class", CellCamera)  # lets CellLayers draw themselves
         super().__init__(**kwargs)
+        camera = self.renderer.camera
+        if type(camera) is Camera:  # a renderer made elsewhere (Manim's frames_comparison) ignores camera_class
+            camera.__class__ = CellCamera  # same state, one extra dispatch
+
 
     def now(self) -> float:
         return self.clock.get_value()

@@ -3,16 +3,17 @@
 Draws any ``grid.superposition`` timeline (a real layer, the toy model or a user's file). The grid
 is one circle per neuron whose fill is recoloured per frame from the timeline's ``weights`` track
 and static ``levels``; the combined view adds one wedge per object and neuron; shared neurons get
-a ring. Layers whose tracks do not change during a segment are frozen (no updater), so Cairo
+a ring. Discs, wedges and rings are ``CellLayer``s, each drawn in one Cairo pass. Layers whose tracks do not change during a segment are frozen (no updater), so Cairo
 bakes them into the static background for that segment.
 """
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Circle, ManimColor, Sector, SurroundingRectangle, VGroup, config
+from manim import DOWN, LEFT, RIGHT, UP, Circle, ManimColor, SurroundingRectangle, VGroup, config
 
 from scenes import style
 from scenes.base import TimelineScene, fade_in, text, wrapped
+from scenes.cells import CellLayer, CellStyle
 
 KIND = "grid.superposition"
 
@@ -25,21 +26,6 @@ def mix(base: np.ndarray, colour: np.ndarray, amount: np.ndarray) -> np.ndarray:
     """Colours [cells, 3] between ``base`` and ``colour`` by ``amount`` [cells] in [0, 1]."""
     a = np.clip(np.asarray(amount, dtype=float), 0.0, 1.0)[..., None]
     return base * (1 - a) + colour * a
-
-
-def wedge_group(centre: np.ndarray, radii: np.ndarray, fills: list[np.ndarray], stroke: str = style.BACKGROUND) -> VGroup:
-    """Equal-angle wedges clockwise from 12 o'clock, one per entry of ``radii`` and ``fills`` (RGB)."""
-    n = len(fills)
-    angle = 2 * np.pi / n
-    wedges = VGroup()
-    for o, rgb in enumerate(fills):
-        start = np.pi / 2 - (o + 1) * angle
-        w = Sector(radius=max(float(radii[o]), 1e-3), angle=angle, start_angle=start, fill_opacity=1.0,
-                   stroke_width=1.0 if n > 1 else 0, stroke_color=stroke)
-        w.set_fill(ManimColor(rgb), opacity=1.0)
-        w.shift(centre)
-        wedges.add(w)
-    return wedges
 
 
 def source_line(s: str) -> VGroup:
@@ -142,8 +128,8 @@ class SuperpositionGrid(LayeredScene):
         key = self._brightness_key(tl.meta["brightness_key"], legend)
         self.add(title, source, legend, key)  # static first: drawn once into the background
 
-        self.discs = VGroup(*[Circle(radius=self.radius, stroke_color=style.GRID_CELL_STROKE, stroke_width=1.5,
-                                     fill_color=style.GRID_CELL_OFF, fill_opacity=1.0).move_to(c) for c in self.centres])
+        self.discs = CellLayer(self.centres, np.full((cells, 1), self.radius), cell_style=CellStyle(
+            style.GRID_CELL_STROKE, stroke_width=1.5))
         self.discs.add_updater(lambda m: self._colour_discs())
         self.boxes = VGroup(*[SurroundingRectangle(item, color=c, buff=0.08, stroke_width=3, corner_radius=0.08)
                               for item, c in zip(self.legend_items, self.colours)])
@@ -154,13 +140,13 @@ class SuperpositionGrid(LayeredScene):
 
         # Each wedge shows its response twice, by brightness and by length (a rose chart), so the
         # objects a neuron serves stand out at a glance.
-        self.wedges = VGroup(*[wedge_group(self.centres[j], self.radius * wedge_length(self.levels[:, j]),
-                                           [mix(self.off, self.rgb[o], self.levels[o, j]) for o in range(n_obj)])
-                               for j in range(cells)])
+        self.wedges = CellLayer(self.centres, self.radius * np.maximum(wedge_length(self.levels.T), 1e-3 / self.radius),
+                                mix(self.off, self.rgb[None, :, :], self.levels.T),
+                                CellStyle(style.BACKGROUND, stroke_width=1.0 if n_obj > 1 else 0.0))
         self.wedges.add_updater(lambda m: m.set_opacity(float(self.sample("split"))))
-        shared = np.flatnonzero(self.group_size >= 2)
-        self.rings = VGroup(*[Circle(radius=self.radius + 0.075, stroke_color=style.HIGHLIGHT, stroke_width=3.5)
-                              .move_to(self.centres[j]) for j in shared])
+        self.shared = np.flatnonzero(self.group_size >= 2)
+        self.rings = CellLayer(self.centres[self.shared], np.full((len(self.shared), 1), self.radius + 0.075),
+                               cell_style=CellStyle(style.HIGHLIGHT, stroke_width=3.5, filled=False))
         self.rings.add_updater(lambda m: m.set_stroke(opacity=float(self.sample("ring"))))
         self.layers = [(self.discs, ("weights",)), (self.boxes, ("weights", "split")),
                        (self.wedges, ("split",)), (self.rings, ("ring",))]
@@ -219,8 +205,7 @@ class SuperpositionGrid(LayeredScene):
         for o in range(len(weights)):  # later objects drawn over earlier ones: the newest is on top
             if weights[o] > 0:
                 colour = mix(colour, self.rgb[o], weights[o] * self.levels[o])
-        for disc, rgb in zip(self.discs, colour):
-            disc.set_fill(ManimColor(rgb), opacity=1.0)
+        self.discs.set_cell_fills(colour[:, None, :])
 
     def _show_boxes(self) -> None:
         weights = np.clip(np.asarray(self.sample("weights"), dtype=float), 0.0, 1.0)

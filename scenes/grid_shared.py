@@ -15,7 +15,8 @@ from manim import DOWN, LEFT, RIGHT, UP, BackgroundRectangle, Circle, Line, VGro
 
 from scenes import style
 from scenes.base import fade_in, text
-from scenes.grid import LayeredScene, hex_rgb, mix, source_line, wedge_group, wedge_length
+from scenes.cells import Backing, CellLayer, CellStyle
+from scenes.grid import LayeredScene, hex_rgb, mix, source_line, wedge_length
 
 KIND = "grid.shared"
 
@@ -105,14 +106,10 @@ class SharedNeurons(LayeredScene):
                 self.end[idx] = cluster(centre, len(idx), cols, self.pitch)
                 self.clusters[members] = idx
 
-        self.nodes = VGroup()
-        for j in range(cells):
-            base = Circle(radius=self.node_radius, stroke_color=style.GRID_CELL_STROKE, stroke_width=1.2,
-                          fill_color=style.GRID_CELL_OFF, fill_opacity=1.0)
-            wedges = wedge_group(np.zeros(3), self.node_radius * wedge_length(self.levels[:, j]),
-                                 [mix(off, rgb[o], self.levels[o, j]) for o in range(n_obj)])
-            self.nodes.add(VGroup(base, wedges).shift(self.start[j]))
-        self.pos = self.start.copy()
+        self.nodes = CellLayer(self.start, self.node_radius * wedge_length(self.levels.T),
+                               mix(off, np.stack(rgb)[None, :, :], self.levels.T),
+                               CellStyle(style.BACKGROUND, stroke_width=1.0 if n_obj > 1 else 0.0),
+                               backing=Backing(self.node_radius, style.GRID_CELL_OFF, style.GRID_CELL_STROKE, 1.2))
         self.links, self.link_ends = VGroup(), []
         for j in range(cells):
             for o in np.flatnonzero(serves[:, j]):
@@ -133,10 +130,7 @@ class SharedNeurons(LayeredScene):
         return self.start * (1 - place) + self.end * place
 
     def _update_nodes(self) -> None:
-        new = self._positions()
-        for j in np.flatnonzero(np.any(np.abs(new - self.pos) > 1e-9, axis=1)):
-            self.nodes[j].shift(new[j] - self.pos[j])
-        self.pos = new
+        self.nodes.move_cells(self._positions())
 
     def _update_links(self) -> None:
         pos = self._positions()

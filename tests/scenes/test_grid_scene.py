@@ -28,10 +28,10 @@ SEEN: dict[str, dict] = {}
 def _look(scene, segment) -> None:
     """Called as each phase ends during the golden-frame render: what the scene shows then."""
     SEEN[segment.name] = {
-        "discs": np.array([d.get_fill_color().to_rgb() for d in scene.discs]),
+        "discs": scene.discs.fills[:, 0].copy(),
         "wedges_on": scene.wedges in scene.mobjects, "rings_on": scene.rings in scene.mobjects,
-        "rings": [(r.get_center()[:2].copy(), r.get_stroke_opacity()) for r in scene.rings],
-        "wedge_opacity": [w.get_fill_opacity() for w in scene.wedges.family_members_with_points()],
+        "rings": [(c, scene.rings.get_stroke_opacity()) for c in scene.rings.cell_centres()],
+        "wedge_opacity": [scene.wedges.get_fill_opacity()],
         "updaters": {k: bool(getattr(scene, k).updaters) for k in ("discs", "wedges", "rings")},
         "centres": scene.centres.copy(), "weights": np.asarray(scene.sample("weights"), dtype=float).copy()}
 

@@ -27,7 +27,7 @@ SEEN: dict[str, dict] = {}
 def _look(scene, segment) -> None:
     """Called as each phase ends during the golden-frame render: node centres and links."""
     SEEN[segment.name] = {
-        "centres": np.array([n.get_center() for n in scene.nodes]), "start": scene.start.copy(),
+        "centres": np.pad(scene.nodes.cell_centres(), ((0, 0), (0, 1))), "start": scene.start.copy(),
         "end": scene.end.copy(), "hubs": np.array(scene.hub_pos),
         "links": [(j, o, line.get_stroke_opacity()) for line, (j, o, _) in zip(scene.links, scene.link_ends)]}
 
