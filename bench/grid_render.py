@@ -38,6 +38,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scene", default="grid_minilm")
     p.add_argument("--seconds", type=float, default=0.0, help="retime the animation (default: the scene's own length)")
+    p.add_argument("--size", choices=[f"{h}p{fps}" for _, h, fps in SIZES], action="append",
+                   help="measure only this size (repeatable; default: all)")
     args = p.parse_args()
     try:
         import matplotlib  # noqa: F401
@@ -56,7 +58,7 @@ def main() -> int:
             timeline = timeline.retimed(args.seconds)
         tl_path = timeline.save(tmp / "grid.json")
         seconds = timeline.duration
-        for w, h, fps in SIZES:
+        for w, h, fps in [s for s in SIZES if not args.size or f"{s[1]}p{s[2]}" in args.size]:
             frames = round(seconds * fps) + 1
             ours_cmd = [sys.executable, "-c", OURS.format(root=str(ROOT), name=entry.name, scene=entry.scene,
                                                           timeline=str(tl_path), out=str(tmp), w=w, h=h, fps=fps)]

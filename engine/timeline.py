@@ -155,6 +155,20 @@ class Timeline:
         te = self.eased_time(t)
         return {k: tr.at(te) for k, tr in self.tracks.items()}
 
+    def holds_still(self, t0: float, t1: float, names: tuple[str, ...] | None = None) -> bool:
+        """True if every track (or the ``names``d ones) keeps one value over [t0, t1].
+
+        Easing maps a segment onto itself, so the keyframes inside [t0, t1] and its two ends decide.
+        Scenes draw only what tracks say, so a still interval is a run of identical frames.
+        """
+        for name in self.tracks if names is None else names:
+            track = self.tracks[name]
+            inside = track.values[(track.times > t0) & (track.times < t1)]
+            first = track.at(t0)
+            if not all(np.allclose(v, first) for v in (track.at(t1), *inside)):
+                return False
+        return True
+
     def retimed(self, duration: float) -> "Timeline":
         """The same video stretched or squeezed to ``duration`` seconds (phases keep their proportions)."""
         if not (math.isfinite(duration) and duration > 0):

@@ -193,6 +193,8 @@ def run(req: Request) -> int:
             progress.update(tasks[result.name], completed=1.0,
                             description=f"{result.name} {'done' if result.ok else 'FAILED'}")
 
+        if req.jobs > 1:  # longest first, so no worker is left with a long scene while the other idles
+            todo.sort(key=lambda job: -prepared[job.name].timeline.duration)
         with progress:
             tasks = {job.name: progress.add_task(job.name, total=1.0) for job in todo}
             _render_all(todo, max(1, min(req.jobs, len(todo))), progress, tasks, on_done)

@@ -7,7 +7,8 @@ timeline's sampling, so the frames are a pure function of the timeline.
 Speed: Cairo redraws every "moving" mobject each frame, and Manim counts as moving everything
 listed after the first mobject that animates or has an updater. So scenes add static mobjects
 first, fades play in a short head of each segment, and what has faded in is moved to the back
-of the list so it is baked into the static background for the rest of the segment.
+of the list so it is baked into the static background for the rest of the segment. Where the
+timeline holds still after the head, one frame is drawn and repeated.
 """
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ from scenes.text_cache import cached_text
 HEAD_S = 0.5  # seconds at the start of a segment in which captions and labels fade
 
 
-def text(s: str, size: float = style.LABEL_SIZE, colour: str = style.TEXT, **kw) -> Text:
-    """Text in the house font (Pango falls back silently if a font is not named), glyphs merged, cached."""
-    return cached_text(s, style.FONT, size, colour, **kw)
+def text(s: str, size: float = style.LABEL_SIZE, colour: str = style.TEXT, keep_glyphs: bool = False, **kw) -> Text:
+    """Text in the house font (Pango falls back silently if a font is not named), cached; drawn as one
+    path unless ``keep_glyphs`` (one submobject per character, for callers that locate characters)."""
+    return cached_text(s, style.FONT, size, colour, keep_glyphs=keep_glyphs, **kw)
 
 
 @lru_cache(maxsize=None)
@@ -138,6 +140,7 @@ class TimelineScene(Scene):
 
     caption_y: float = -3.0
     caption_width: float = 12.8
+    repeat_still_frames: bool = True  # draw a still stretch once and repeat it (tests compare with False)
 
     def __init__(self, timeline: Timeline, stop_after: str | None = None, on_segment_end=None,
                  progress: Callable[[float], None] | None = None, **kwargs):
@@ -196,6 +199,21 @@ class TimelineScene(Scene):
         # Slightly under n/fps so Manim's arange yields exactly n frames; the clock still lands on target.
         self.play(self.clock.animate(rate_func=linear).set_value(target), *anims, run_time=frames / fps - 1e-6)
 
+    def _hold_until(self, t_end: float) -> None:
+        """Advance to ``t_end`` when the timeline holds still: the current frame, repeated.
+
+        Nothing is drawn or copied for the repeats (Manim's frozen-frame wait hands the encoder one
+        frame and a count), which is most of a hold's cost at 1080p.
+        """
+        fps = self.camera.frame_rate
+        frames = round(t_end * fps) - round(self.now() * fps)
+        if frames <= 0:
+            return
+        self.wait((frames + 0.5) / fps, frozen_frame=True)  # Manim repeats int(duration * fps) frames
+        self.clock.set_value(round(t_end * fps) / fps)
+        if self.progress is not None:
+            self.progress(min(1.0, self.now() / self.timeline.duration))
+
     def _report_progress(self) -> None:
         """A scene-level updater (it marks no mobject as moving) reporting the clock, at most every 1%."""
         last = [-1.0]
@@ -228,7 +246,10 @@ class TimelineScene(Scene):
                 self._play_until(t0 + min(HEAD_S, seg.duration / 2), *anims)
                 self.bring_to_back(*[a.mobject for a in anims if a.mobject in self.mobjects])  # now static
             t0 += seg.duration
-            self._play_until(t0)
+            if self.repeat_still_frames and self.timeline.holds_still(self.now(), t0):
+                self._hold_until(t0)
+            else:
+                self._play_until(t0)
             if self.on_segment_end is not None:
                 self.on_segment_end(self, seg)
             if seg.name == self.stop_after:

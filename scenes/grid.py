@@ -45,14 +45,6 @@ def wedge_length(levels: np.ndarray) -> np.ndarray:
     return 0.3 + 0.7 * np.clip(np.asarray(levels, dtype=float), 0.0, 1.0)
 
 
-def track_constant(timeline, name: str, t0: float, t1: float) -> bool:
-    """True if track ``name`` holds one value over [t0, t1] (so what it drives can be frozen)."""
-    track = timeline.tracks[name]
-    inside = (track.times > t0) & (track.times < t1)
-    values = [track.at(t0), track.at(t1), *track.values[inside]]
-    return all(np.allclose(v, values[0]) for v in values[1:])
-
-
 class LayeredScene(TimelineScene):
     """A TimelineScene whose animated layers are frozen (no updater) in segments where their tracks hold still.
 
@@ -76,7 +68,7 @@ class LayeredScene(TimelineScene):
     def freeze_or_thaw(self, index: int, segment, mob, tracks: tuple[str, ...], updaters: list) -> None:
         t0 = float(self.timeline.segment_starts()[index])
         t1 = t0 + segment.duration
-        if all(track_constant(self.timeline, k, t0, t1) for k in tracks):
+        if self.timeline.holds_still(t0, t1, tracks):
             self._sample_at = t1
             try:
                 if not mob.updaters:

@@ -60,7 +60,7 @@ class TokenSnippet(VGroup):
             if li == len(lines) - 1:
                 s += suffix
             self._raw.append(s)
-            line = text(s, size, disable_ligatures=True)
+            line = text(s, size, keep_glyphs=True, disable_ligatures=True)
             line.move_to([0, -li * (CHIP_H + LINE_GAP), 0])
             line.shift(RIGHT * (0 - line.get_left()[0]))
             self.lines.add(line)

@@ -34,9 +34,11 @@ def merge_glyphs(t: Text) -> Text:
     return t
 
 
-def cached_text(s: str, font: str, size: float, colour: str, **kw) -> Text:
-    """``Text(s, font=font, font_size=size, color=colour, **kw)`` with merged glyphs, from the cache when there."""
-    key = cache_key("text", FORMAT, manim.__version__, s, font, float(size), str(colour), sorted(kw.items(), key=str))
+def cached_text(s: str, font: str, size: float, colour: str, keep_glyphs: bool = False, **kw) -> Text:
+    """``Text(s, font=font, font_size=size, color=colour, **kw)``, from the cache when there; glyphs merged
+    into one path unless ``keep_glyphs`` (for callers that find characters by submobject index)."""
+    key = cache_key("text", FORMAT, manim.__version__, s, font, float(size), str(colour), keep_glyphs,
+                    sorted(kw.items(), key=str))
     blob = _memory.get(key)
     if blob is None:
         cache = ArrayCache("text")
@@ -44,7 +46,8 @@ def cached_text(s: str, font: str, size: float, colour: str, **kw) -> Text:
         if hit is not None:
             blob = hit[0]["pickle"].tobytes()
         else:
-            t = merge_glyphs(Text(s, font=font, font_size=size, color=colour, **kw))
+            t = Text(s, font=font, font_size=size, color=colour, **kw)
+            t = t if keep_glyphs else merge_glyphs(t)
             blob = pickle.dumps(t, protocol=pickle.HIGHEST_PROTOCOL)
             cache.save(key, {"pickle": np.frombuffer(blob, dtype=np.uint8)}, {"text": s, "size": size})
         _memory[key] = blob

@@ -124,3 +124,14 @@ def test_saving_is_byte_for_byte_reproducible(tmp_path):
     b = make_timeline().save(tmp_path / "b" / "t.json")
     assert a.read_bytes() == b.read_bytes()
     assert a.with_suffix(".npz").read_bytes() == b.with_suffix(".npz").read_bytes()
+
+
+def test_holds_still_only_where_no_track_changes():
+    segs = [Segment("rise", 1.0, "", "smooth"), Segment("hold", 2.0, "", "linear")]
+    tl = Timeline(kind="test.kind", title="hold", source="synthetic", segments=segs)
+    tl.tracks["level"] = Track(np.array([0.0, 1.0, 3.0]), np.array([0.0, 1.0, 1.0]))
+    tl.tracks["label"] = Track(np.array([0.0, 2.0]), np.array([0, 1]), "step")
+    assert not tl.holds_still(0.0, 1.0)  # level rises
+    assert tl.holds_still(1.0, 1.9) and tl.holds_still(2.0, 3.0)
+    assert not tl.holds_still(1.0, 3.0)  # the label steps at 2 s
+    assert tl.holds_still(1.0, 3.0, names=("level",))
