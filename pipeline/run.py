@@ -1,4 +1,5 @@
-"""Run a render: timelines first (in this process, cached), then scenes in worker processes.
+"""Run a render: timelines (in this process, cached) and scenes (here, or in worker processes
+that start as soon as the first timeline is ready: ``pipeline.pool``).
 
 Incremental: an output whose timeline, scene code and render settings are unchanged (its
 ``render_key`` in the manifest) and which still reads back intact is reused, not rendered.
@@ -10,11 +11,9 @@ import hashlib
 import signal
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
-from multiprocessing import Manager, get_context
 from pathlib import Path
-from queue import Empty
+from typing import Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -28,6 +27,7 @@ from pipeline.formats import read_back
 from pipeline.settings import RenderSettings
 from pipeline.summary import summary_table
 from pipeline.timelines import get_timeline
+from pipeline.pool import render_streaming
 from pipeline.worker import PARTIAL_SUFFIX, RenderJob, RenderResult, render
 
 EXIT_INTERRUPTED = 130
@@ -59,8 +59,8 @@ def scene_fingerprint(entry: Entry) -> str:
     return code_fingerprint(entry.scene.partition(":")[0], "pipeline.worker", "pipeline.formats")
 
 
-def _prepare(entry: Entry, req: Request) -> Prepared:
-    timeline, path = get_timeline(entry, req.scene_settings[entry.name], progress=not req.quiet)
+def _prepare(entry: Entry, req: Request, progress: bool) -> Prepared:
+    timeline, path = get_timeline(entry, req.scene_settings[entry.name], progress=progress)
     if req.duration is not None or req.colours:
         if req.duration is not None:
             timeline = timeline.retimed(req.duration)
@@ -119,85 +119,78 @@ def _clean_partials(out: Path) -> None:
         shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
 
-def _render_all(jobs: list[RenderJob], n_procs: int, progress: Progress, tasks: dict, on_done) -> None:
-    if n_procs == 1:
-        for job in jobs:
-            on_done(render(job, lambda name, f: progress.update(tasks[name], completed=f)))
-        return
-    with Manager() as mgr:
-        queue = mgr.Queue()
-        pool = ProcessPoolExecutor(max_workers=n_procs, mp_context=get_context("spawn"))
+@dataclass(frozen=True)
+class Ready:
+    """A prepared scene: to render (``reused`` None) or already up to date."""
+
+    prep: Prepared
+    job: RenderJob
+    reused: RenderResult | None
+
+
+def _prepare_all(req: Request, status=None) -> Iterator[Ready | RenderResult]:
+    """Each entry's timeline, in catalogue order: a Ready, or a failed RenderResult. Only reads the
+    output folder (the caller records results, so one thread writes the manifest)."""
+    for entry in req.entries:
         try:
-            pending = {pool.submit(_render_reporting, job, queue) for job in jobs}
-            while pending:
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                _drain(queue, progress, tasks)
-                for fut in done:
-                    on_done(fut.result())
-            _drain(queue, progress, tasks)
-            pool.shutdown()
-        except BaseException:
-            for proc in list((pool._processes or {}).values()):  # stop workers now, not after their scene
-                proc.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-
-
-def _render_reporting(job: RenderJob, queue) -> RenderResult:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent decides; a worker just stops
-    return render(job, lambda name, f: queue.put((name, f)))
-
-
-def _drain(queue, progress: Progress, tasks: dict) -> None:
-    try:
-        while True:
-            name, fraction = queue.get_nowait()
-            progress.update(tasks[name], completed=fraction)
-    except Empty:
-        pass
+            if status is not None:
+                with status(f"timeline: {entry.name}"):
+                    prep = _prepare(entry, req, progress=not req.quiet)
+            else:
+                prep = _prepare(entry, req, progress=False)
+        except Exception as e:
+            yield RenderResult(entry.name, False, 0.0, error=f"timeline: {type(e).__name__}: {e}")
+            continue
+        job = RenderJob(entry.name, prep.entry.scene, str(prep.timeline_path), str(req.out), req.render)
+        yield Ready(prep, job, _up_to_date(req, prep, job))
 
 
 def run(req: Request) -> int:
     console = Console(stderr=True, quiet=req.quiet)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     results: dict[str, RenderResult] = {}
+    prepared: dict[str, Prepared] = {}
     started = time.perf_counter()
-    try:
-        prepared: dict[str, Prepared] = {}
-        for entry in req.entries:
+    progress = Progress(TextColumn("{task.description:<20}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                        TimeElapsedColumn(), console=console, disable=req.quiet)
+    tasks: dict[str, int] = {}
+
+    def on_event(event: Ready | RenderResult) -> RenderJob | None:
+        """Record what needs no rendering; return the job that does (and give it a progress bar)."""
+        if isinstance(event, RenderResult):
+            results[event.name] = event
+            return None
+        prepared[event.job.name] = event.prep
+        if event.reused is not None:
+            _record(req, event.prep, event.reused)
+            results[event.job.name] = event.reused
+            return None
+        tasks[event.job.name] = progress.add_task(event.job.name, total=1.0)
+        return event.job
+
+    def on_done(result: RenderResult) -> None:
+        if result.ok:
             try:
-                with console.status(f"timeline: {entry.name}"):
-                    prepared[entry.name] = _prepare(entry, req)
+                _record(req, prepared[result.name], result)
             except Exception as e:
-                results[entry.name] = RenderResult(entry.name, False, 0.0, error=f"timeline: {type(e).__name__}: {e}")
-        todo = []
-        for name, prep in prepared.items():
-            job = RenderJob(name, prep.entry.scene, str(prep.timeline_path), str(req.out), req.render)
-            reused = _up_to_date(req, prep, job)
-            if reused:
-                _record(req, prep, reused)
-                results[name] = reused
-            else:
-                todo.append(job)
+                result = replace(result, ok=False, error=f"recording output: {e}")
+        results[result.name] = result
+        progress.update(tasks[result.name], completed=1.0,
+                        description=f"{result.name} {'done' if result.ok else 'FAILED'}")
 
-        progress = Progress(TextColumn("{task.description:<20}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                            TimeElapsedColumn(), console=console, disable=req.quiet)
+    def on_progress(name: str, fraction: float) -> None:
+        progress.update(tasks[name], completed=fraction)
 
-        def on_done(result: RenderResult) -> None:
-            if result.ok:
-                try:
-                    _record(req, prepared[result.name], result)
-                except Exception as e:
-                    result = replace(result, ok=False, error=f"recording output: {e}")
-            results[result.name] = result
-            progress.update(tasks[result.name], completed=1.0,
-                            description=f"{result.name} {'done' if result.ok else 'FAILED'}")
-
-        if req.jobs > 1:  # longest first, so no worker is left with a long scene while the other idles
-            todo.sort(key=lambda job: -prepared[job.name].timeline.duration)
-        with progress:
-            tasks = {job.name: progress.add_task(job.name, total=1.0) for job in todo}
-            _render_all(todo, max(1, min(req.jobs, len(todo))), progress, tasks, on_done)
+    try:
+        if req.jobs == 1:  # timelines first (their training shows its own progress), then each scene here
+            todo = [job for job in map(on_event, _prepare_all(req, console.status)) if job is not None]
+            with progress:
+                for job in todo:
+                    on_done(render(job, on_progress))
+        else:
+            with progress:
+                render_streaming(_prepare_all(req), req.jobs, on_event, on_progress, on_done,
+                                 length=lambda job: prepared[job.name].timeline.duration)
     except KeyboardInterrupt:
         _clean_partials(req.out)
         print("render.py: interrupted; finished outputs are kept and listed in the manifest, nothing partial "
