@@ -8,6 +8,8 @@ Interruptible: Ctrl+C or SIGTERM stops every worker; partial files never have fi
 from __future__ import annotations
 
 import hashlib
+import json
+from importlib.metadata import version
 import signal
 import sys
 import time
@@ -68,8 +70,8 @@ def _prepare(entry: Entry, req: Request, progress: bool) -> Prepared:
             timeline.meta["object_colours"] = req.colours
         path = default_cache_root() / "timelines" / "final" / f"{path.stem}-{cache_key(req.duration, req.colours)}.json"
         timeline.save(path)
-    import manim
-    key = cache_key(hashlib.sha256(path.read_bytes()).hexdigest(), scene_fingerprint(entry), req.render, manim.__version__)
+    key = cache_key(hashlib.sha256(path.read_bytes()).hexdigest(), scene_fingerprint(entry), req.render,
+                    version("manim"))  # not `import manim`: a run that renders nothing should not pay for it
     return Prepared(entry, timeline, path, key)
 
 
@@ -91,6 +93,21 @@ def _up_to_date(req: Request, prep: Prepared, job: RenderJob) -> RenderResult | 
     if req.render.sections and (not sections or not all((req.out / s).is_file() for s in sections)):
         return None
     return RenderResult(job.name, True, 0.0, file=job.output_name, reused=True, sections=sections)
+
+
+def _published(req: Request, prep: Prepared) -> bool:
+    """True if the output folder already holds this exact timeline (so a reused scene writes nothing)."""
+    mine = req.out / "timelines" / f"{prep.entry.name}.json"
+    theirs = prep.timeline_path
+    try:
+        if mine.with_suffix(".npz").read_bytes() != theirs.with_suffix(".npz").read_bytes():
+            return False
+        docs = [json.loads(p.read_text()) for p in (mine, theirs)]
+    except (OSError, ValueError):
+        return False
+    for doc in docs:
+        doc.get("npz", {}).pop("file", None)  # named after the JSON file, which differs
+    return docs[0] == docs[1]
 
 
 def _record(req: Request, prep: Prepared, result: RenderResult) -> None:
@@ -162,7 +179,8 @@ def run(req: Request) -> int:
             return None
         prepared[event.job.name] = event.prep
         if event.reused is not None:
-            _record(req, event.prep, event.reused)
+            if not _published(req, event.prep):
+                _record(req, event.prep, event.reused)
             results[event.job.name] = event.reused
             return None
         tasks[event.job.name] = progress.add_task(event.job.name, total=1.0)

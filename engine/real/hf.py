@@ -19,10 +19,14 @@ import re  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from torch import nn  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
-from engine.real.hooks import HookPoint  # noqa: E402
 from engine.real.sources import SourceError  # noqa: E402
+
+if TYPE_CHECKING:  # torch is imported only when a model is loaded, not to validate settings
+    from torch import nn
+
+    from engine.real.hooks import HookPoint
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class UnsupportedArchitectureError(SourceError):
 
 def find_mlp_points(model: nn.Module) -> tuple[str, list[HookPoint]]:
     """The architecture family and one :class:`HookPoint` per layer (index = layer), found by module names."""
+    from engine.real.hooks import HookPoint
+
     names = [n for n, _ in model.named_modules()]
     for layout in MLP_LAYOUTS:
         by_layer: dict[int, str] = {}

@@ -14,11 +14,8 @@ import numpy as np
 
 from engine.cache import ArrayCache, cache_key, source_fingerprint
 from engine.real import activations as activations_module
-from engine.real import capture as capture_module
 from engine.real import hf as hf_module
-from engine.real import hooks as hooks_module
 from engine.real.activations import ActivationSet
-from engine.real.capture import CaptureConfig, capture_texts
 from engine.real.probes import PROBES_DIR, Probe, available_concepts, load_probes
 from engine.real.sources import SourceError, check_concepts, check_layer, mlp_hook
 
@@ -61,6 +58,8 @@ class TextModelSource:
     def capture_probes(self, probes: Sequence[Probe], layer: int, neurons: Sequence[int] | None = None,
                        quiet: bool = True, batch_size: int | None = None) -> ActivationSet:
         """Capture these probes directly (no cache): all snippets in one batched pass."""
+        from engine.real.capture import CaptureConfig, capture_texts  # torch: only when capturing
+
         model, tokenizer, _, points = self.model()
         config = CaptureConfig(batch_size=batch_size or self.batch_size, quiet=quiet,
                                neurons=None if neurons is None else tuple(int(n) for n in neurons))
@@ -76,6 +75,9 @@ class TextModelSource:
         probes = load_probes(wanted, self.probes_dir)
         if not self.use_cache:
             return self.capture_probes(probes, layer, neurons, quiet)
+        from engine.real import capture as capture_module, hooks as hooks_module
+        from engine.real.capture import CaptureConfig
+
         cache = ArrayCache(CACHE_NAMESPACE)
         code = source_fingerprint(activations_module, capture_module, hooks_module, hf_module)
         identity = hf_module.model_identity(self.folder)
