@@ -61,6 +61,7 @@ class CellLayer(VMobject):
         self.fills = np.zeros((n, wedges, 3)) if fills is None else np.asarray(fills, dtype=float).copy()
         self.cell_style, self.backing = cell_style, backing
         self._stroke_rgb = rgb(cell_style.stroke)
+        self._backing_rgb = None if backing is None else (rgb(backing.fill), rgb(backing.stroke))
         self.move_cells(centres)
 
     def move_cells(self, centres: Float[np.ndarray, "cells 3"]) -> "CellLayer":
@@ -95,7 +96,7 @@ class CellLayer(VMobject):
         stroke_rgb = self._stroke_rgb
         back = self.backing
         if back is not None:
-            back_fill, back_stroke = rgb(back.fill), rgb(back.stroke)
+            back_fill, back_stroke = self._backing_rgb
         for (cx, cy), radii, fills in zip(self.cell_centres(), self.radii, self.fills):
             if back is not None:
                 ctx.new_path()

@@ -14,12 +14,9 @@ from manim import DOWN, LEFT, RIGHT, UP, Circle, ManimColor, SurroundingRectangl
 from scenes import style
 from scenes.base import TimelineScene, fade_in, text, wrapped
 from scenes.cells import CellLayer, CellStyle
+from scenes.cells import rgb as hex_rgb
 
 KIND = "grid.superposition"
-
-
-def hex_rgb(colour: str) -> np.ndarray:
-    return np.array(ManimColor(colour).to_rgb(), dtype=float)
 
 
 def mix(base: np.ndarray, colour: np.ndarray, amount: np.ndarray) -> np.ndarray:
