@@ -12,13 +12,7 @@ from engine.timelines.hunt_common import short_name
 SETTINGS = BarsSettings()  # the catalogue's: cat, car, house on MiniLM block 5, 10 neurons
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

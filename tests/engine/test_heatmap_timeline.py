@@ -11,13 +11,7 @@ from engine.timelines.heatmap import HeatmapSettings, build, normalise_per_neuro
 SETTINGS = HeatmapSettings()  # cat, car, house; 30 neurons
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,7 @@ from engine.timelines.hunt import HuntSettings, build, display_tokens
 SETTINGS = HuntSettings()  # fortran, spanish_poetry, medical, gibberish on MiniLM block 5
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,9 @@ TEST_LAYER = 5
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One torch thread for these tests: on a busy 2-core machine two threads made capture 3x and
-    training 20x slower (bench/capture.py --threads 1 vs 2); restored after each module."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_torch_thread_in_every_module(one_torch_thread):
+    """Every real-model test module runs on one torch thread (tests/engine/conftest.py)."""
     yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
