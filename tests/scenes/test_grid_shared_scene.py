@@ -16,10 +16,7 @@ def build_fixture():
     return build(SharedSettings())
 
 
-try:
-    TIMELINE = fixtures.load(__module_test__)
-except Exception:  # while regenerating fixtures, the module must import without one
-    TIMELINE = None
+TIMELINE = fixtures.load_or_none(__module_test__)
 
 SEEN: dict[str, dict] = {}
 
