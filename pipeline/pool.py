@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import Manager, get_context
 from queue import Empty, Queue
@@ -72,7 +73,7 @@ def render_streaming(events: Iterator, n_procs: int, on_event: Callable[[object]
                     done, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                 else:
                     done = set()
-                    threading.Event().wait(0.05)
+                    time.sleep(0.05)  # the next timeline is still being prepared
                 _drain(reports, on_progress)
                 for fut in done:
                     on_done(fut.result())

@@ -158,7 +158,6 @@ class TimelineScene(Scene):
         if type(camera) is Camera:  # a renderer made elsewhere (Manim's frames_comparison) ignores camera_class
             camera.__class__ = CellCamera  # same state, one extra dispatch
 
-
     def now(self) -> float:
         return self.clock.get_value()
 
@@ -203,7 +202,7 @@ class TimelineScene(Scene):
         """Advance to ``t_end`` when the timeline holds still: the current frame, repeated.
 
         Nothing is drawn or copied for the repeats (Manim's frozen-frame wait hands the encoder one
-        frame and a count), which is most of a hold's cost at 1080p.
+        frame and a count); the encoder still encodes every frame.
         """
         fps = self.camera.frame_rate
         frames = round(t_end * fps) - round(self.now() * fps)

@@ -18,6 +18,7 @@ from jaxtyping import Float
 from manim import Camera, ManimColor, VMobject
 
 TAU = 2 * np.pi
+STROKE_UNIT = 0.01  # scene units per Manim stroke width unit (the Cairo camera's line width multiple)
 
 
 def rgb(colour) -> np.ndarray:
@@ -29,7 +30,7 @@ class CellStyle:
     """How the cells of a layer are stroked (one outline colour and width for the whole layer)."""
 
     stroke: str = "#000000"
-    stroke_width: float = 0.0  # Manim stroke units (1 = 0.01 scene units)
+    stroke_width: float = 0.0  # Manim stroke units (1 = STROKE_UNIT scene units)
     filled: bool = True
 
 
@@ -67,8 +68,8 @@ class CellLayer(VMobject):
     def move_cells(self, centres: Float[np.ndarray, "cells 3"]) -> "CellLayer":
         """Put the cells at ``centres`` (scene units) and fit the layer's box around them."""
         self.centres = np.asarray(centres, dtype=float)[:, :2].copy()
-        reach = max(self.radii.max(initial=0.0) + self.cell_style.stroke_width * 0.005,
-                    0.0 if self.backing is None else self.backing.radius + self.backing.stroke_width * 0.005)
+        reach = max(self.radii.max(initial=0.0) + self.cell_style.stroke_width * STROKE_UNIT / 2,
+                    0.0 if self.backing is None else self.backing.radius + self.backing.stroke_width * STROKE_UNIT / 2)
         lo = self.centres.min(axis=0) - reach if len(self.centres) else np.zeros(2)
         hi = self.centres.max(axis=0) + reach if len(self.centres) else np.zeros(2)
         self.set_points_as_corners([[lo[0], lo[1], 0], [hi[0], lo[1], 0], [hi[0], hi[1], 0], [lo[0], hi[1], 0],

@@ -3,8 +3,9 @@
 Draws any ``grid.superposition`` timeline (a real layer, the toy model or a user's file). The grid
 is one circle per neuron whose fill is recoloured per frame from the timeline's ``weights`` track
 and static ``levels``; the combined view adds one wedge per object and neuron; shared neurons get
-a ring. Discs, wedges and rings are ``CellLayer``s, each drawn in one Cairo pass. Layers whose tracks do not change during a segment are frozen (no updater), so Cairo
-bakes them into the static background for that segment.
+a ring. Discs, wedges and rings are ``CellLayer``s, each drawn in one Cairo pass. Layers whose
+tracks do not change during a segment are frozen (no updater), so Cairo bakes them into the static
+background for that segment.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from manim import DOWN, LEFT, RIGHT, UP, Circle, ManimColor, SurroundingRectangl
 
 from scenes import style
 from scenes.base import TimelineScene, fade_in, text, wrapped
-from scenes.cells import CellLayer, CellStyle
+from scenes.cells import STROKE_UNIT, CellLayer, CellStyle
 from scenes.cells import rgb as hex_rgb
 
 KIND = "grid.superposition"
@@ -122,7 +123,7 @@ class SuperpositionGrid(LayeredScene):
         outlines = CellLayer(self.centres, np.full((cells, 1), self.radius), cell_style=outline)
         self.add(title, source, legend, key, outlines)  # static first: drawn once into the background
 
-        inner = self.radius - outline.stroke_width * 0.01 / 2
+        inner = self.radius - outline.stroke_width * STROKE_UNIT / 2
         self.discs = CellLayer(self.centres, np.full((cells, 1), inner))
         self.discs.add_updater(lambda m: self._colour_discs())
         self.boxes = VGroup(*[SurroundingRectangle(item, color=c, buff=0.08, stroke_width=3, corner_radius=0.08)
@@ -134,12 +135,12 @@ class SuperpositionGrid(LayeredScene):
 
         # Each wedge shows its response twice, by brightness and by length (a rose chart), so the
         # objects a neuron serves stand out at a glance.
-        self.wedges = CellLayer(self.centres, self.radius * np.maximum(wedge_length(self.levels.T), 1e-3 / self.radius),
+        self.wedges = CellLayer(self.centres, self.radius * wedge_length(self.levels.T),
                                 mix(self.off, self.rgb[None, :, :], self.levels.T),
                                 CellStyle(style.BACKGROUND, stroke_width=1.0 if n_obj > 1 else 0.0))
         self.wedges.add_updater(lambda m: m.set_opacity(float(self.sample("split"))))
-        self.shared = np.flatnonzero(self.group_size >= 2)
-        self.rings = CellLayer(self.centres[self.shared], np.full((len(self.shared), 1), self.radius + 0.075),
+        shared = np.flatnonzero(self.group_size >= 2)
+        self.rings = CellLayer(self.centres[shared], np.full((len(shared), 1), self.radius + 0.075),
                                cell_style=CellStyle(style.HIGHLIGHT, stroke_width=3.5, filled=False))
         self.rings.add_updater(lambda m: m.set_stroke(opacity=float(self.sample("ring"))))
         self.layers = [(self.discs, ("weights",)), (self.boxes, ("weights", "split")),
