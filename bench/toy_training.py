@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 
 from engine.toy.config import ToyConfig  # noqa: E402
 from engine.toy.phase import phase_grid_config, phase_grid_importance  # noqa: E402
-from engine.toy.train import train  # noqa: E402
+from engine.toy.training import train  # noqa: E402
 
 
 def _timed(fn) -> float:

@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from engine.cache import write_npz_atomic
     from engine.toy.measure import dimensions_per_feature, n_represented
-    from engine.toy.train import train, train_cached
+    from engine.toy.training import train, train_cached
 
     progress = not args.quiet and (args.progress or sys.stderr.isatty())
     try:

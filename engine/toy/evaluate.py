@@ -7,7 +7,7 @@ from jaxtyping import Float
 
 from engine.toy.data import sample_features
 from engine.toy.models import model_from_weights
-from engine.toy.train import TRAIN_THREADS, ToyRun, torch_threads
+from engine.toy.training import TRAIN_THREADS, ToyRun, torch_threads
 
 
 def per_feature_loss(run: ToyRun, snapshot: int = -1, n_samples: int = 65_536, seed: int = 1234,

@@ -18,7 +18,7 @@ from engine.toy import measure
 from engine.toy.config import ToyConfig
 from engine.toy.phase import (LABELS, PhaseDiagram, agreement, analytic_phase_diagram_cached, default_axes,
                               phase_grid_config, phase_grid_importance, trained_phase_diagram)
-from engine.toy.train import ToyRun, train_cached
+from engine.toy.training import ToyRun, train_cached
 
 # --- configurations (full settings: AdamW 1e-3, batch 1024, 10,000 steps unless stated) -------------
 SUPERPOSITION_20_5 = ToyConfig()                                     # 20 -> 5, importance 0.7^i

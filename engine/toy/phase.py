@@ -20,7 +20,7 @@ from jaxtyping import Float, Int
 from scipy.special import roots_legendre
 
 from engine.toy.config import ToyConfig
-from engine.toy.train import TRAIN_THREADS, ToyRun, torch_threads, train, train_cached
+from engine.toy.training import TRAIN_THREADS, ToyRun, torch_threads, train, train_cached
 
 SOLUTIONS = ("not represented", "dedicated dimension", "superposition")
 OTHER = 3   # a trained solution that is none of the three (e.g. nothing represented yet)

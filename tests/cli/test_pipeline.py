@@ -67,9 +67,11 @@ def test_unchanged_rerun_renders_nothing_and_changes_rerender(tmp_path):
     assert render_py(*FAST, "--out", str(tmp_path), "--quiet").returncode == 0
     video = tmp_path / "toy_wtw.mp4"
     stamp = video.stat().st_mtime_ns
-    again = render_py(*FAST, "--out", str(tmp_path))
+    again = render_py(*FAST, "--out", str(tmp_path), env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert again.returncode == 0 and "reused" in again.stderr
     assert video.stat().st_mtime_ns == stamp
+    imported = {line.rpartition("|")[2].strip() for line in again.stderr.splitlines() if line.startswith("import time:")}
+    assert not imported & {"torch", "manim"}, "an unchanged re-run should not pay for importing torch or Manim"
     forced = render_py(*FAST, "--out", str(tmp_path), "--force", "--quiet")
     assert forced.returncode == 0 and video.stat().st_mtime_ns != stamp
     changed = render_py(*FAST, "--out", str(tmp_path), "--colours", "#000000,#FFFFFF")

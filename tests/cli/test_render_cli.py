@@ -15,9 +15,9 @@ from pipeline import catalogue
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def render_py(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+def render_py(*args: str, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "render.py"), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, env=os.environ.copy())
+                          text=True, timeout=timeout, env=os.environ | (env or {}))
 
 
 def ffprobe(path: Path) -> dict:

@@ -16,5 +16,5 @@ def test_scene_closure_holds_its_imports_and_not_other_scenes():
 def test_builder_closure_follows_imports_inside_functions():
     # toy_wtw's builder imports the toy engine inside build(): training code must still count.
     closure = rel(module_closure("engine.timelines.toy_wtw"))
-    assert {"engine/toy/train.py", "engine/toy/models.py", "engine/toy/data.py"} <= closure
+    assert {"engine/toy/training.py", "engine/toy/models.py", "engine/toy/data.py"} <= closure
     assert not any(p.startswith("scenes/") for p in closure)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.toy import experiments as ex
-from engine.toy.train import train_cached
+from engine.toy.training import train_cached
 
 pytestmark = pytest.mark.slow
 

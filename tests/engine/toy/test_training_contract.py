@@ -7,7 +7,7 @@ import pytest
 from engine.cache import ArrayCache
 from engine.toy import ToyConfig, ToyConfigError, ToyRun, train, train_cached
 from engine.toy.evaluate import per_feature_loss
-from engine.toy.train import run_cache_key, snapshot_schedule
+from engine.toy.training import run_cache_key, snapshot_schedule
 
 TINY = ToyConfig(n_features=6, n_hidden=2, feature_probability=(1.0, 0.1), steps=120, batch_size=64, n_snapshots=10)
 
