@@ -116,6 +116,17 @@ def test_parallel_and_serial_renders_agree(tmp_path):
         assert (tmp_path / "serial" / name).read_bytes() == (tmp_path / "parallel" / name).read_bytes()
 
 
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores to compare with one")
+def test_mp4_bytes_do_not_depend_on_the_machines_cores(tmp_path):
+    # A video checked into a repo or hashed in CI must not change because the renderer had more cores.
+    one_core = {min(os.sched_getaffinity(0))}
+    cmd = [sys.executable, str(ROOT / "render.py"), *FAST, "--quiet", "--out"]
+    subprocess.run([*cmd, str(tmp_path / "all")], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*cmd, str(tmp_path / "one")], cwd=ROOT, check=True, capture_output=True,
+                   preexec_fn=lambda: os.sched_setaffinity(0, one_core))
+    assert (tmp_path / "all" / "toy_wtw.mp4").read_bytes() == (tmp_path / "one" / "toy_wtw.mp4").read_bytes()
+
+
 def test_interrupted_render_leaves_nothing_partial_and_a_rerun_completes(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
