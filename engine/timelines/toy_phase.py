@@ -66,7 +66,7 @@ class PhaseSettings:
         return dict(steps=self.steps, batch_size=self.batch_size, lr=self.lr, seed=self.seed)
 
     def toy_config(self):
-        from engine.toy.phase import phase_grid_config
+        from engine.toy.phase_grid import phase_grid_config
         densities, importances = self.axes()
         return phase_grid_config(densities, importances, self.seeds, **self.training_overrides())
 

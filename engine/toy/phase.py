@@ -19,7 +19,7 @@ import torch
 from jaxtyping import Float, Int
 from scipy.special import roots_legendre
 
-from engine.toy.config import ToyConfig
+from engine.toy.phase_grid import phase_grid_config, phase_grid_importance
 from engine.toy.training import TRAIN_THREADS, ToyRun, torch_threads, train, train_cached
 
 SOLUTIONS = ("not represented", "dedicated dimension", "superposition")
@@ -174,22 +174,6 @@ def analytic_phase_diagram_cached(densities: np.ndarray, importances: np.ndarray
 
     arrays, _ = ArrayCache("toy-phase").get_or_build(key, build)
     return PhaseDiagram(densities, importances, arrays["label"], arrays["loss"], arrays["W"], arrays["b"])
-
-
-def phase_grid_config(densities: np.ndarray, importances: np.ndarray, seeds: int, **overrides) -> ToyConfig:
-    """One relu 2 -> 1 instance per (importance, density, seed); importance-major, then density, then seed."""
-    n_importance = len(importances)
-    probability = np.tile(np.repeat(np.asarray(densities, float), seeds), n_importance)
-    settings = dict(model="relu", n_features=2, n_hidden=1, importance_decay=1.0,
-                    feature_probability=tuple(probability.tolist()))
-    settings.update(overrides)
-    return ToyConfig(**settings)
-
-
-def phase_grid_importance(densities: np.ndarray, importances: np.ndarray, seeds: int) -> np.ndarray:
-    """Per-instance importance [instances, 2] = [1, r] matching :func:`phase_grid_config`."""
-    r = np.repeat(np.asarray(importances, float), len(densities) * seeds)
-    return np.stack([np.ones_like(r), r], 1).astype(np.float32)
 
 
 def phase_grid_run(densities: np.ndarray, importances: np.ndarray, seeds: int = 2, cached: bool = True,

@@ -39,6 +39,17 @@ def test_list_names_every_scene_with_a_description():
     assert all(len(line.split(maxsplit=1)) == 2 for line in lines)
 
 
+def test_checking_every_scenes_settings_and_cache_key_imports_neither_torch_nor_manim():
+    # What an unchanged `render.py --all` does for each scene before it finds the video up to date.
+    code = ("import sys\nfrom pipeline.catalogue import CATALOGUE\nfrom pipeline.timelines import timeline_path\n"
+            "for e in CATALOGUE.values():\n    s = e.settings_obj()\n    getattr(s, 'validate', lambda: None)()\n"
+            "    timeline_path(e, s)\n"
+            "print(sorted({'torch', 'manim'} & set(sys.modules)))")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("args, needle", [
     (["--scene", "no_such_scene"], "toy_wtw"),  # names the valid choices
     (["--all", "--quality", "ultra"], "'low', 'medium', 'high', '4k'"),
