@@ -50,6 +50,7 @@ class CellLayer(VMobject):
     ``fills[cell, wedge]`` is an RGB colour and ``radii[cell, wedge]`` a radius in scene units; a
     one-wedge layer draws plain discs, an unfilled layer draws rings. Cells are drawn in order,
     each with its ``backing`` (if any) first, so overlapping cells stack like separate mobjects.
+    ``alphas[cell]`` (default 1) is each cell's own opacity, under the layer's.
     """
 
     def __init__(self, centres: Float[np.ndarray, "cells 3"], radii: Float[np.ndarray, "cells wedges"],
@@ -63,6 +64,7 @@ class CellLayer(VMobject):
         self.cell_style, self.backing = cell_style, backing
         self._stroke_rgb = rgb(cell_style.stroke)
         self._backing_rgb = None if backing is None else (rgb(backing.fill), rgb(backing.stroke))
+        self.alphas = np.ones(n)
         self.move_cells(centres)
 
     def move_cells(self, centres: Float[np.ndarray, "cells 3"]) -> "CellLayer":
@@ -79,6 +81,11 @@ class CellLayer(VMobject):
 
     def set_cell_fills(self, fills: Float[np.ndarray, "cells wedges 3"]) -> "CellLayer":
         self.fills = np.asarray(fills, dtype=float).reshape(self.fills.shape)
+        return self
+
+    def set_cell_alphas(self, alphas: Float[np.ndarray, "cells"]) -> "CellLayer":
+        """Each cell's opacity (0 hides it), multiplied by the layer's fill and stroke opacities."""
+        self.alphas = np.broadcast_to(np.asarray(alphas, dtype=float), self.alphas.shape).copy()
         return self
 
     def cell_centres(self) -> Float[np.ndarray, "cells 2"]:
@@ -98,12 +105,15 @@ class CellLayer(VMobject):
         back = self.backing
         if back is not None:
             back_fill, back_stroke = self._backing_rgb
-        for (cx, cy), radii, fills in zip(self.cell_centres(), self.radii, self.fills):
+        for (cx, cy), radii, fills, alpha in zip(self.cell_centres(), self.radii, self.fills, self.alphas):
+            if alpha <= 0:
+                continue
+            cell_fill, cell_stroke = fill_alpha * alpha, stroke_alpha * alpha
             if back is not None:
                 ctx.new_path()
                 ctx.arc(cx, cy, back.radius, 0.0, TAU)
                 ctx.close_path()
-                _paint(ctx, back_fill, fill_alpha, back_stroke, stroke_alpha, back.stroke_width * px)
+                _paint(ctx, back_fill, cell_fill, back_stroke, cell_stroke, back.stroke_width * px)
             for o in range(wedges):
                 ctx.new_path()
                 if wedges == 1:
@@ -113,7 +123,7 @@ class CellLayer(VMobject):
                     ctx.move_to(cx, cy)
                     ctx.arc(cx, cy, radii[o], start, start + angle)
                 ctx.close_path()
-                _paint(ctx, fills[o] if look.filled else None, fill_alpha, stroke_rgb, stroke_alpha,
+                _paint(ctx, fills[o] if look.filled else None, cell_fill, stroke_rgb, cell_stroke,
                        look.stroke_width * px)
         ctx.new_path()
 

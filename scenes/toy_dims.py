@@ -6,6 +6,7 @@ from manim import (DOWN, LEFT, RIGHT, UP, Axes, DashedLine, Dot, Line, Rectangle
 
 from scenes import style
 from scenes.base import TimelineScene, fade_in, text
+from scenes.cells import CellLayer, rgb
 
 KIND = "toy.dimensionality"
 
@@ -92,19 +93,16 @@ class DimensionsPerFeature(TimelineScene):
         self.curve.set_stroke(opacity=0)
         self.curve_dots = VGroup(*[Dot(self.p(a, b), radius=0.045, color=line_colour) for a, b in zip(x, d_star)])
 
-        # One column of dots per sparsity, revealed left to right by the "columns" track.
-        self.columns = VGroup()
-        for k in range(len(x)):
-            col = VGroup(*[Dot(self.p(x[k], d), radius=0.05, color=dot_colour, fill_opacity=0.8)
-                           for d in D[k][represented[k]]])
-            self.columns.add(col)
-        self.columns.set_opacity(0)
-
-        def reveal(group: VGroup) -> None:
-            shown = float(self.sample("columns"))
-            for k, col in enumerate(group):
-                col.set_opacity(0.8 * float(np.clip(shown - k, 0.0, 1.0)))
-        self.columns.add_updater(reveal)
+        # One column of dots per sparsity, revealed left to right by the "columns" track. All of them
+        # are one CellLayer (one Cairo pass), not hundreds of Dots each recoloured every frame.
+        dots = [(k, self.p(x[k], d)) for k in range(len(x)) for d in D[k][represented[k]]]
+        self.dot_column = np.array([k for k, _ in dots], dtype=float)
+        centres = np.array([c for _, c in dots]).reshape(-1, 3)
+        self.columns = CellLayer(centres, np.full((len(dots), 1), 0.05),
+                                 np.broadcast_to(rgb(dot_colour), (len(dots), 1, 3)))
+        self.columns.set_cell_alphas(0.0)
+        self.columns.add_updater(
+            lambda m: m.set_cell_alphas(0.8 * np.clip(float(self.sample("columns")) - self.dot_column, 0.0, 1.0)))
         self.add(self.columns, self.curve)
 
     # --- helpers -----------------------------------------------------------------------------------

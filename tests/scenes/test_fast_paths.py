@@ -12,7 +12,7 @@ from manim import Circle, Sector, Text, VGroup, tempconfig
 
 from scenes import style
 from scenes.base import text
-from scenes.cells import Backing, CellCamera, CellLayer, CellStyle
+from scenes.cells import Backing, CellCamera, CellLayer, CellStyle, rgb
 from scenes.text_cache import cached_text
 from tests.scenes import fixtures
 
@@ -49,6 +49,21 @@ def test_cell_layer_draws_what_circles_and_sectors_would():
         close_enough(snapshot(layer), snapshot(manim_cells))
         layer.set_opacity(0.0)
         assert snapshot(layer).sum() == 0  # its own opacity scales every cell, as fades expect
+
+
+def test_cell_alphas_fade_cells_one_by_one_as_dots_would():
+    centres = np.array([[-2.0, 0.0, 0.0], [0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    alphas = np.array([0.0, 0.4, 0.8])
+    with tempconfig(SMALL):
+        layer = CellLayer(centres, np.full((3, 1), 0.6), np.full((3, 1, 3), rgb("#4D99E6")))
+        layer.set_cell_alphas(alphas)
+        dots = VGroup(*[Circle(radius=0.6, fill_color="#4D99E6", fill_opacity=a, stroke_width=0).move_to(c)
+                        for c, a in zip(centres, alphas)])
+        close_enough(snapshot(layer), snapshot(dots))
+        layer.set_opacity(0.5)  # a fade of the whole layer scales each cell's own opacity
+        for dot in dots:
+            dot.set_fill(opacity=dot.get_fill_opacity() * 0.5)
+        close_enough(snapshot(layer), snapshot(dots))
 
 
 def test_cell_layer_follows_moves_and_reports_where_its_cells_are():
