@@ -17,6 +17,8 @@ import numpy as np
 from jaxtyping import Float
 from manim import Camera, ManimColor, VMobject
 
+from scenes.image_blit import composite_in_box, placed_image
+
 TAU = 2 * np.pi
 STROKE_UNIT = 0.01  # scene units per Manim stroke width unit (the Cairo camera's line width multiple)
 
@@ -141,7 +143,13 @@ def _paint(ctx, fill: np.ndarray | None, fill_alpha: float, stroke: np.ndarray, 
 
 
 class CellCamera(Camera):
-    """The Cairo camera, except that mobjects with ``draw_with_cairo`` draw themselves."""
+    """The Cairo camera, except that mobjects with ``draw_with_cairo`` draw themselves and images
+    are composited over only the pixels they cover (``scenes.image_blit``)."""
+
+    def display_image_mobject(self, image_mobject, pixel_array: np.ndarray) -> None:
+        placed = placed_image(self, image_mobject)
+        if placed is not None:
+            composite_in_box(pixel_array, *placed)
 
     def display_vectorized(self, vmobject: VMobject, ctx):
         draw = getattr(vmobject, "draw_with_cairo", None)

@@ -74,6 +74,25 @@ def test_cell_layer_follows_moves_and_reports_where_its_cells_are():
     np.testing.assert_allclose(layer.cell_centres(), [[1.0, 0.0], [3.0, 0.0]])
 
 
+def test_images_are_composited_exactly_as_manims_camera_does():
+    from manim import Camera, ImageMobject, Square
+    from manim.constants import RESAMPLING_ALGORITHMS
+    rgba = np.random.default_rng(1).integers(0, 256, size=(6, 9, 4), dtype=np.uint8)
+    rgba[0, :, 3] = 0  # a transparent row and a half-faded one: fades write into the alpha channel
+    rgba[1, :, 3] = 128
+    with tempconfig(SMALL):
+        heatmap = ImageMobject(rgba).set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])
+        heatmap.stretch_to_fit_width(3.3).stretch_to_fit_height(2.1).move_to([-1.3, 0.4, 0])
+        smooth = ImageMobject(rgba).scale(2.0).move_to([-6.93, 3.87, 0])  # bilinear, half off the frame
+        tilted = ImageMobject(rgba).scale(1.5).rotate(0.4).move_to([2.5, 1.5, 0])
+        for image in (heatmap, smooth, tilted):
+            under = Square(2.0, fill_color="#3070C0", fill_opacity=1, stroke_width=0).move_to(image)
+            ours, manims = CellCamera(), Camera()
+            for camera in (ours, manims):
+                camera.capture_mobjects([under, image])
+            np.testing.assert_array_equal(ours.pixel_array, manims.pixel_array)
+
+
 def test_merged_text_looks_like_manim_text_and_comes_back_from_the_cache(monkeypatch):
     words = "Superposition: 19 neurons shared by two"
     with tempconfig(SMALL):
