@@ -153,7 +153,16 @@ class CellCamera(Camera):
 
     def display_vectorized(self, vmobject: VMobject, ctx):
         draw = getattr(vmobject, "draw_with_cairo", None)
-        if draw is None:
-            return super().display_vectorized(vmobject, ctx)
-        draw(ctx, self)
+        if draw is not None:
+            draw(ctx, self)
+        elif not _invisible(vmobject):  # a faded-out label still costs a path of ~1,000 points
+            super().display_vectorized(vmobject, ctx)
         return self
+
+
+def _invisible(vmobject: VMobject) -> bool:
+    """True if neither the fill nor either stroke would paint anything."""
+    if np.any(vmobject.get_fill_rgbas()[:, 3] > 0):
+        return False
+    return not any(vmobject.get_stroke_width(background) > 0 and np.any(vmobject.get_stroke_rgbas(background)[:, 3] > 0)
+                   for background in (False, True))

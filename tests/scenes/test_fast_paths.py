@@ -66,6 +66,26 @@ def test_cell_alphas_fade_cells_one_by_one_as_dots_would():
         close_enough(snapshot(layer), snapshot(dots))
 
 
+def test_faded_out_shapes_are_skipped_and_the_frame_is_unchanged(monkeypatch):
+    from manim import Camera, Line, Square
+    with tempconfig(SMALL):
+        shapes = [Square(1.0, fill_color="#3070C0", fill_opacity=0.0, stroke_opacity=0.0).shift([-3, 0, 0]),
+                  Square(1.0, fill_opacity=0.0, stroke_width=4).shift([-1, 0, 0]),  # an outline: drawn
+                  Line([0, 0, 0], [1, 1, 0], stroke_width=0),
+                  Square(1.0, fill_color="#C07030", fill_opacity=0.6, stroke_width=0).shift([2, 0, 0]),
+                  *Text("gone", font=style.FONT).set_opacity(0.0)]
+        manims = Camera()
+        manims.capture_mobjects(shapes)
+        drawn = []
+        original = Camera.set_cairo_context_path
+        monkeypatch.setattr(Camera, "set_cairo_context_path",
+                            lambda self, ctx, vm: drawn.append(vm) or original(self, ctx, vm))
+        ours = CellCamera()
+        ours.capture_mobjects(shapes)
+        np.testing.assert_array_equal(ours.pixel_array, manims.pixel_array)
+        assert drawn == [shapes[1], shapes[3]]
+
+
 def test_cell_layer_follows_moves_and_reports_where_its_cells_are():
     layer = CellLayer(np.zeros((2, 3)), np.full((2, 1), 0.2))
     layer.move_cells(np.array([[1.0, 1.0, 0.0], [3.0, 1.0, 0.0]]))
