@@ -14,6 +14,7 @@ from manim import DOWN, LEFT, RIGHT, UP, Animation, DashedLine, Mobject, Rectang
 from scenes import style
 from scenes.base import TimelineScene, fade_in, fade_out, text, text_width
 from scenes.hunt_parts import FadeCache, SequentialHeatmap, title_and_source, usable_width
+from scenes.text_cache import merge_glyphs
 
 KIND = "real.hunt"
 CHIP_H = 0.36
@@ -69,6 +70,8 @@ class TokenSnippet(VGroup):
         self._spans = spans
         self.add(self.chips, self.lines)
         self._place_chips(size)
+        for line in self.lines:  # glyphs were kept to place the chips; drawn, one path per line is cheaper
+            merge_glyphs(line)
 
     def _token_span(self, li: int, g0: int, g1: int, size: float) -> tuple[float, float]:
         """Left and right x of characters [g0, g1) of line li: from the glyphs when Pango drew one
@@ -252,7 +255,7 @@ class NeuronHunt(TimelineScene):
         chips = VGroup(*[Rectangle(width=0.3, height=0.22, stroke_width=0, fill_color=style.TOKEN_HEAT,
                                    fill_opacity=max(k / (steps - 1), 1e-3)) for k in range(steps)]).arrange(RIGHT, buff=0)
         return VGroup(text("activation 0", style.SMALL_SIZE, style.MUTED), chips,
-                      text(f"{peak:.2f} (the neuron's peak)", style.SMALL_SIZE, style.MUTED)).arrange(RIGHT, buff=0.12)
+                      text(f"\u2265 {peak:.2f} (the neuron's robust peak)", style.SMALL_SIZE, style.MUTED)).arrange(RIGHT, buff=0.12)
 
     # --- (c) the artifact ----------------------------------------------------------------------------
     def _artifact_panel(self) -> None:
