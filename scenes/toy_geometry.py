@@ -82,7 +82,7 @@ class FeatureGeometry(TimelineScene):
         tip = self._tip(k, i)
         if np.linalg.norm(tip - self.centres[k]) < 1e-4:
             tip = self.centres[k] + RIGHT * 1e-4
-        line.put_start_and_end_on(self.centres[k], tip)
+        line.set_points_as_corners(np.array([self.centres[k], tip]))  # a Line's own cubic, without rotate-and-scale
 
     def _build_shapes(self) -> None:
         """Under each panel: what formed (shape) and which features it leaves out; shown in the last phase."""
