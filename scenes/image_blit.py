@@ -13,6 +13,7 @@ import numpy as np
 from jaxtyping import UInt8
 from manim import Camera
 from manim.mobject.types.image_mobject import AbstractImageMobject
+from manim.utils.space_ops import cross2d
 from PIL import Image
 
 
@@ -35,7 +36,7 @@ def placed_image(camera: Camera, image_mobject: AbstractImageMobject) -> tuple[I
     if lengths[longest] == 0:
         return None
     previous = sides[(longest - 1) % 4]
-    height = abs(np.cross(sides[longest], previous)) / lengths[longest]
+    height = abs(cross2d(sides[longest], previous)) / lengths[longest]
     if height < 0.5 or min(size) <= 0:
         return None
     rows = []
