@@ -1,14 +1,16 @@
 """The render speed-ups change how frames are made, not what they show.
 
-CellLayer draws what Circles and Sectors would; a merged, cached Text draws what Manim's Text
-would; a still stretch of a timeline, drawn once and repeated, gives the frames drawing each would.
+CellLayer draws what Circles and Sectors would; images and skipped invisible shapes leave the frame
+Manim's camera gives; a merged, cached Text draws what Manim's Text would; a still stretch of a
+timeline, drawn once and repeated, gives the frames drawing each would.
 """
 from __future__ import annotations
 
 import av
 import numpy as np
 import pytest
-from manim import Circle, Sector, Text, VGroup, tempconfig
+from manim import Camera, Circle, ImageMobject, Line, Sector, Square, Text, VGroup, tempconfig
+from manim.constants import RESAMPLING_ALGORITHMS
 
 from scenes import style
 from scenes.base import text
@@ -67,7 +69,6 @@ def test_cell_alphas_fade_cells_one_by_one_as_dots_would():
 
 
 def test_faded_out_shapes_are_skipped_and_the_frame_is_unchanged(monkeypatch):
-    from manim import Camera, Line, Square
     with tempconfig(SMALL):
         shapes = [Square(1.0, fill_color="#3070C0", fill_opacity=0.0, stroke_opacity=0.0).shift([-3, 0, 0]),
                   Square(1.0, fill_opacity=0.0, stroke_width=4).shift([-1, 0, 0]),  # an outline: drawn
@@ -95,8 +96,6 @@ def test_cell_layer_follows_moves_and_reports_where_its_cells_are():
 
 
 def test_images_are_composited_exactly_as_manims_camera_does():
-    from manim import Camera, ImageMobject, Square
-    from manim.constants import RESAMPLING_ALGORITHMS
     rgba = np.random.default_rng(1).integers(0, 256, size=(6, 9, 4), dtype=np.uint8)
     rgba[0, :, 3] = 0  # a transparent row and a half-faded one: fades write into the alpha channel
     rgba[1, :, 3] = 128
