@@ -23,7 +23,7 @@ from torch import nn
 from engine import cache
 from engine.real.activations import ActivationSet, neuron_name
 from engine.real.hooks import HookPoint, HookRecorder
-from engine.real.sources import check_concepts, check_layer, mlp_hook
+from engine.real.source_base import check_concepts, check_layer, mlp_hook
 
 DIGIT_CONCEPTS = tuple(str(d) for d in range(10))
 
@@ -110,7 +110,7 @@ def trained_mlp(config: DigitsConfig = DigitsConfig(), use_cache: bool = True) -
 
 
 class DigitsSource:
-    """The digits MLP's hidden layer as a :class:`~engine.real.sources.NeuronSource`."""
+    """The digits MLP's hidden layer as a :class:`~engine.real.source_base.NeuronSource`."""
 
     name = "digits"
     n_layers = 1

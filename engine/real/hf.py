@@ -21,7 +21,7 @@ from pathlib import Path  # noqa: E402
 
 from typing import TYPE_CHECKING  # noqa: E402
 
-from engine.real.sources import SourceError  # noqa: E402
+from engine.real.source_base import SourceError  # noqa: E402
 
 if TYPE_CHECKING:  # torch is imported only when a model is loaded, not to validate settings
     from torch import nn

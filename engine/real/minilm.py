@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.real import hf  # noqa: F401  (switches the hub off before anything imports transformers)
-from engine.real.sources import SourceError
+from engine.real.source_base import SourceError
 from engine.real.text_source import TextModelSource
 
 MINILM_LABEL = "all-MiniLM-L6-v2 (6-layer BERT)"

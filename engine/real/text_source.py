@@ -17,7 +17,7 @@ from engine.real import activations as activations_module
 from engine.real import hf as hf_module
 from engine.real.activations import ActivationSet
 from engine.real.probes import PROBES_DIR, Probe, available_concepts, load_probes
-from engine.real.sources import SourceError, check_concepts, check_layer, mlp_hook
+from engine.real.source_base import SourceError, check_concepts, check_layer, mlp_hook
 
 CACHE_NAMESPACE = "activations"
 
