@@ -17,10 +17,14 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from engine.cache import write_npz_atomic
+from engine.npz_check import NpzError, NpzTooLarge, inspect_npz
 
 #: Arrays a file must have, and the optional ones neuroreel reads. Other arrays are ignored.
 REQUIRED_ARRAYS = ("activations", "concept", "token")
 OPTIONAL_ARRAYS = ("neuron", "source", "sequence", "position", "image")
+#: The most an activation file may unpack to (all arrays), checked before loading: e.g. 1,536 neurons
+#: over 160,000 tokens in float32. Detection needs a few times this in memory.
+MAX_FILE_BYTES = 1_000_000_000
 
 
 class ActivationFileError(ValueError):
@@ -154,10 +158,14 @@ def load_activations(path: str | Path) -> ActivationSet:
     if not path.is_file():
         raise ActivationFileError(f"{path}: no such activation file")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ActivationFileError(f"{path}: not an .npz archive (found a single .npy array)")
-        with loaded as z:
+        inspect_npz(path, MAX_FILE_BYTES)  # a zip bomb or a file that is not an .npz stops here, unloaded
+    except NpzError as e:
+        fix = "; save fewer tokens or neurons per file (docs/activations.md)" if isinstance(e, NpzTooLarge) else ""
+        raise ActivationFileError(f"{path}: {e}{fix}") from None
+    except OSError as e:
+        raise ActivationFileError(f"{path}: cannot be read ({e.strerror or e})") from None
+    try:
+        with np.load(path, allow_pickle=False) as z:
             arrays = {}
             for name in z.files:
                 try:

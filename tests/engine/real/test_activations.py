@@ -108,7 +108,7 @@ def test_object_arrays_need_no_pickle(tmp_path):
         load_activations(path)
 
 
-@pytest.mark.parametrize("content,message", [(b"not a zip at all", "not a readable .npz file"),
+@pytest.mark.parametrize("content,message", [(b"not a zip at all", "not an .npz archive"),
                                              (None, "no such activation file")])
 def test_unreadable_files(tmp_path, content, message):
     path = tmp_path / "x.npz"
