@@ -16,6 +16,13 @@ MODELS = ("linear", "relu", "untied", "neuron", "abs")
 CORRELATIONS = ("none", "correlated", "anticorrelated")
 # Models that compress n features into m < n dimensions; m >= n leaves nothing to study.
 COMPRESSING_MODELS = ("linear", "relu", "untied", "neuron")
+# Upper bounds, checked before anything is allocated: far above any run worth animating (the reference
+# trains 10,000 steps of 1,024 samples), low enough that a typo fails in one line instead of
+# exhausting memory or running for days.
+MAX_SIZE = {"n_features": 100_000, "n_hidden": 100_000, "steps": 1_000_000, "batch_size": 65_536}
+MAX_SNAPSHOTS = 10_000
+MAX_INSTANCES = 10_000
+MAX_TRAINING_BYTES = 2 * 1024**3  # estimated peak memory of training (batch tensors, weights, history)
 
 
 class ToyConfigError(ValueError):
@@ -62,12 +69,13 @@ class ToyConfig:
             bad("model", self.model, f"choose one of {', '.join(MODELS)}")
         if self.correlation not in CORRELATIONS:
             bad("correlation", self.correlation, f"choose one of {', '.join(CORRELATIONS)}")
-        for name in ("n_features", "n_hidden", "steps", "batch_size"):
+        for name, most in MAX_SIZE.items():
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                bad(name, value, "must be an integer >= 1")
-        if not isinstance(self.n_snapshots, (int, np.integer)) or self.n_snapshots < 2:
-            bad("n_snapshots", self.n_snapshots, "must be an integer >= 2 (step 0 and the final step)")
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 1 <= value <= most:
+                bad(name, value, f"must be an integer from 1 to {most:,}")
+        if not isinstance(self.n_snapshots, (int, np.integer)) or not 2 <= self.n_snapshots <= MAX_SNAPSHOTS:
+            bad("n_snapshots", self.n_snapshots,
+                f"must be an integer from 2 (step 0 and the final step) to {MAX_SNAPSHOTS:,}")
         if not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < 2**63:
             bad("seed", self.seed, "must be an integer in [0, 2**63)")
         if self.model in COMPRESSING_MODELS and self.n_hidden >= self.n_features:
@@ -75,8 +83,8 @@ class ToyConfig:
                 f"features: the {self.model} model compresses features")
         if not (math.isfinite(self.importance_decay) and 0 < self.importance_decay <= 1):
             bad("importance_decay", self.importance_decay, "must be in (0, 1] (1 = equal importance)")
-        if self.n_instances == 0:
-            bad("feature_probability", self.feature_probability, "give at least one value in (0, 1]")
+        if not 1 <= self.n_instances <= MAX_INSTANCES:
+            bad("feature_probability", self.feature_probability, f"give 1 to {MAX_INSTANCES:,} values in (0, 1]")
         for p in self.feature_probability:
             if not (math.isfinite(p) and 0 < p <= 1):
                 bad("feature_probability", p, "every value must be in (0, 1]")
@@ -90,6 +98,17 @@ class ToyConfig:
             low_ok = value > 0 if name == "lr" else value >= 0
             if not (math.isfinite(value) and low_ok):
                 bad(name, value, "must be > 0" if name == "lr" else "must be >= 0")
+        if self.training_bytes() > MAX_TRAINING_BYTES:
+            bad("n_features", self.n_features, f"training would need about {self.training_bytes() / 1024**3:.1f} GiB "
+                f"(limit {MAX_TRAINING_BYTES / 1024**3:.0f} GiB): use fewer features, hidden dimensions, snapshots, "
+                f"instances or a smaller batch")
+
+    def training_bytes(self) -> int:
+        """Estimated peak memory of training: float32 batch tensors (inputs, outputs, their gradients),
+        weights with their gradients and AdamW state, and the snapshots kept for animation."""
+        per_instance = (6 * self.batch_size * self.n_features
+                        + (self.n_snapshots + 8) * (2 * self.n_features * self.n_hidden + self.n_features + self.n_hidden))
+        return 4 * self.n_instances * per_instance
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
