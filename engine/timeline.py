@@ -9,7 +9,8 @@ each track is interpolated between its keyframes at the warped time. Because eve
 maps 0 -> 0 and 1 -> 1, sampling is continuous at segment boundaries.
 
 On disk a timeline is two files side by side: ``NAME.json`` (structure, plus the checksum,
-shapes and dtypes of every array) and ``NAME.npz`` (the arrays). Loading re-validates both.
+shapes and dtypes of every array, and a checksum of the structure itself) and ``NAME.npz`` (the
+arrays). Loading re-validates both, so an edited caption is caught like a damaged array.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import numpy as np
 from engine.atomic import write_bytes_atomic
 
 FORMAT_VERSION = 1
+STRUCTURE_DIGEST = "structure_sha256"  # digest of the JSON document itself (see _structure_digest)
 
 
 class TimelineError(ValueError):
@@ -231,13 +233,20 @@ class Timeline:
             "npz": {"file": npz_path.name, "sha256": hashlib.sha256(npz_bytes).hexdigest(),
                     "entries": {k: {"dtype": str(a.dtype), "shape": list(a.shape)} for k, a in payload.items()}},
         }
+        doc = json.loads(json.dumps(doc))  # what a reader will parse (tuples as lists), so the digests agree
+        doc[STRUCTURE_DIGEST] = _structure_digest(doc)
         write_bytes_atomic(npz_path, npz_bytes)
         write_bytes_atomic(json_path, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode())
         return json_path
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Timeline":
-        """Read and validate a saved timeline; any defect raises :class:`TimelineError` in one line."""
+    def load(cls, path: str | os.PathLike, require_checksum: bool = False) -> "Timeline":
+        """Read and validate a saved timeline; any defect raises :class:`TimelineError` in one line.
+
+        The structure (captions, durations, metadata) is checked against its digest when the file has
+        one; ``require_checksum`` also refuses a file without one (a cache entry is always written with
+        it, so one without was edited; hand-made and older files may lack it).
+        """
         json_path = Path(path).with_suffix(".json")
         try:
             doc = json.loads(json_path.read_text())
@@ -249,6 +258,10 @@ class Timeline:
             raise TimelineError(f"{json_path}: not a neuroreel timeline")
         if doc.get("version") != FORMAT_VERSION:
             raise TimelineError(f"{json_path}: timeline format version {doc.get('version')!r}; this neuroreel reads version {FORMAT_VERSION}")
+        if STRUCTURE_DIGEST in doc or require_checksum:
+            if doc.get(STRUCTURE_DIGEST) != _structure_digest(doc):
+                raise TimelineError(f"{json_path}: its structure (captions, phases, metadata) does not match its "
+                                    f"checksum (edited or damaged); rebuild the timeline")
         try:
             npz_info = doc["npz"]
             npz_path = json_path.with_name(npz_info["file"])
@@ -279,6 +292,15 @@ class Timeline:
         except (KeyError, TypeError) as e:
             raise TimelineError(f"{json_path}: malformed timeline ({type(e).__name__}: {e})") from None
         return tl.validate()
+
+
+def _structure_digest(doc: Mapping[str, Any]) -> str:
+    """sha256 of the JSON document in canonical form, without its own digest and the array file's name
+    (a published copy names its own .npz; the arrays are covered by their own checksum, held here)."""
+    body = {k: v for k, v in doc.items() if k != STRUCTURE_DIGEST}
+    if isinstance(body.get("npz"), dict):
+        body["npz"] = {k: v for k, v in body["npz"].items() if k != "file"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
