@@ -11,7 +11,8 @@ from pathlib import Path
 
 from pipeline import catalogue
 from pipeline.options import OptionError, parse_assignments, parse_colours, settings_for
-from pipeline.settings import FORMATS, QUALITIES, RenderSettings
+from engine.text_safety import printable
+from pipeline.settings import FORMATS, MAX_PIXELS, MAX_SECONDS, MAX_SIDE, MIN_SIDE, QUALITIES, RenderSettings
 
 EXIT_USAGE = 2
 
@@ -96,14 +97,19 @@ QUALITY_SHORTHANDS = {"l": "low", "m": "medium", "h": "high", "k": "4k"}  # Mani
 def _render_settings(args) -> RenderSettings:
     w, h, fps = QUALITIES[QUALITY_SHORTHANDS.get(args.quality, args.quality)]
     if args.resolution:
-        m = re.fullmatch(r"(\d+)[xX,](\d+)", args.resolution)
-        if not m or int(m[1]) < 16 or int(m[2]) < 16 or int(m[1]) % 2 or int(m[2]) % 2:
-            raise UsageError(f"--resolution takes WIDTHxHEIGHT with even sides of at least 16 pixels (e.g. 1280x720), not '{args.resolution}'")
+        m = re.fullmatch(r"(\d{1,9})[xX,](\d{1,9})", args.resolution)
+        if not m or not all(MIN_SIDE <= int(v) <= MAX_SIDE and int(v) % 2 == 0 for v in m.groups()) \
+                or int(m[1]) * int(m[2]) > MAX_PIXELS:
+            raise UsageError(f"--resolution takes WIDTHxHEIGHT with even sides from {MIN_SIDE} to {MAX_SIDE} pixels "
+                             f"and at most 8K ({MAX_PIXELS:,} pixels), e.g. 1280x720; not '{args.resolution}'")
         w, h = int(m[1]), int(m[2])
     if args.fps is not None:
         if not 1 <= args.fps <= 240:
             raise UsageError(f"--fps takes a whole number from 1 to 240, not {args.fps}")
         fps = args.fps
+    if args.duration is not None and args.duration * fps < 1:
+        raise UsageError(f"--duration {args.duration:g} is shorter than one frame at {fps} fps; every phase of "
+                         f"a scene needs at least two frames (the error names the least for the scene)")
     if args.transparent and args.format not in ("mov", "png", "webm"):
         raise UsageError(f"--transparent needs a format with an alpha channel: --format mov, webm or png (not {args.format})")
     return RenderSettings(w, h, fps, format=args.format, transparent=args.transparent, sections=args.sections)
@@ -136,12 +142,27 @@ def _scene_settings(args, entries) -> dict[str, object]:
                 validate()
             except ValueError as e:  # SettingsError, ToyConfigError, ActivationFileError: all one line
                 raise UsageError(f"{entry.name}: {e}") from None
+        _check_source(entry, settings)
         chosen[entry.name] = settings
     used = {k for s in chosen.values() for k in assignments if hasattr(s, k)}
     unused = sorted(set(assignments) - used)
     if unused:  # a setting applies to the selected scenes that have it; none having it is a mistake
         raise UsageError(f"none of the selected scenes has the setting '{unused[0]}'")
     return chosen
+
+
+def _check_source(entry, settings) -> None:
+    """The scene's model source and layer, as far as they can be checked without loading a model:
+    a missing Hugging Face model or a layer the model lacks would otherwise fail only once the
+    render has started (exit 1, an output folder left behind)."""
+    spec = getattr(settings, "source", None)
+    if getattr(settings, "activations", None) or not isinstance(spec, str) or spec == "toy":
+        return  # a user's file is validated by the scene's settings; the toy model has no layers
+    from engine.real.sources import check_spec
+    try:
+        check_spec(spec, getattr(settings, "layer", None))
+    except ValueError as e:  # SourceError and its kinds
+        raise UsageError(f"{entry.name}: {e}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,8 +176,9 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("nothing to render; pass --scene NAME, --all, or --list to see the scenes")
         if args.jobs < 1:
             raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
-        if args.duration is not None and not args.duration > 0:
-            raise UsageError(f"--duration takes a positive number of seconds, not {args.duration}")
+        if args.duration is not None and not 0 < args.duration <= MAX_SECONDS:
+            raise UsageError(f"--duration takes a number of seconds above 0 and up to {MAX_SECONDS:.0f} "
+                             f"(an hour), not {args.duration}")
         entries = _selected(args)
         settings = _render_settings(args)
         colours = parse_colours(args.colours)
@@ -164,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         check_out_dir(out)
     except (UsageError, OptionError) as e:
-        print(f"render.py: error: {e}", file=sys.stderr)
+        print(f"render.py: error: {printable(e)}", file=sys.stderr)
         return EXIT_USAGE
     from pipeline.run import Request, run  # heavy imports only once the input is known to be good
     request = Request(entries=entries, scene_settings=scene_settings, render=settings, out=out, jobs=args.jobs,

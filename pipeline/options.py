@@ -6,12 +6,14 @@ any mistake becomes one line naming the scene, the field, and what it accepts.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
 from typing import Any
 
 from pipeline.catalogue import Entry
+from pipeline.settings import MAX_SECONDS
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -37,9 +39,14 @@ def _parse(value: str, hint: Any, field: str) -> Any:
             return False
         raise OptionError(f"{field} takes true or false, not '{value}'")
     try:
-        return hint(value) if hint in (int, float, str) else value
+        parsed = hint(value) if hint in (int, float, str) else value
     except ValueError:
         raise OptionError(f"{field} takes a {hint.__name__}, not '{value}'") from None
+    if hint is float and not math.isfinite(parsed):  # inf and nan pass float() but no setting means them
+        raise OptionError(f"{field} takes a finite number, not '{value}'")
+    if hint in (int, float) and field.endswith("_seconds") and not 0 < parsed <= MAX_SECONDS:
+        raise OptionError(f"{field} takes a number of seconds above 0 and up to {MAX_SECONDS:.0f}, not '{value}'")
+    return parsed
 
 
 def settings_for(entry: Entry, assignments: dict[str, str], strict: bool) -> Any:

@@ -13,6 +13,11 @@ QUALITIES: dict[str, tuple[int, int, int]] = {
 # Output formats and the extension of their file. GIF is made from an MP4 render with a palette
 # computed for the clip (smaller and cleaner than a fixed palette); PNG is the last frame.
 FORMATS: dict[str, str] = {"mp4": ".mp4", "gif": ".gif", "webm": ".webm", "mov": ".mov", "png": ".png"}
+# Limits checked before anything renders: 8K frames, and an hour per video (or per phase setting).
+# Past them a typo (--resolution 100000x100000, --duration 1e9) would exhaust memory or never end.
+MIN_SIDE, MAX_SIDE = 16, 7680
+MAX_PIXELS = 7680 * 4320
+MAX_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def resolve_model_dir(name_or_path: str, cache_dir: str | Path | None = None) ->
     if local.is_dir():
         if not (local / "config.json").is_file():
             raise MissingModelError(f"{local} is a folder but has no config.json, so it is not a Hugging Face model")
-        return local
+        return _with_weights(local, str(local))
     from huggingface_hub import try_to_load_from_cache
 
     try:
@@ -93,7 +93,18 @@ def resolve_model_dir(name_or_path: str, cache_dir: str | Path | None = None) ->
             f"model '{name_or_path}' is not in the local Hugging Face cache and neuroreel runs offline; "
             f"download it once with `hf download {name_or_path}` (`huggingface-cli download` on older "
             f"huggingface_hub) or pass a local folder")
-    return Path(hit).parent
+    return _with_weights(Path(hit).parent, f"model '{name_or_path}' in the local Hugging Face cache")
+
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+
+
+def _with_weights(folder: Path, what: str) -> Path:
+    """The folder, if it holds weights: a config alone would load and fail only when a render captures."""
+    if not any(f.suffix in WEIGHT_SUFFIXES and f.is_file() for f in folder.iterdir()):
+        raise MissingModelError(f"{what} has a config.json but no weights ({', '.join('*' + s for s in WEIGHT_SUFFIXES)}); "
+                                f"download the whole model or pass the folder that holds it")
+    return folder
 
 
 def model_identity(folder: Path) -> str:

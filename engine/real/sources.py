@@ -21,9 +21,10 @@ from engine.real.source_base import (NeuronSource, SourceError, check_concepts, 
                                      mlp_hook)
 
 __all__ = ["DEFAULT_SOURCE", "FileSource", "NeuronSource", "SourceError", "check_concepts", "check_layer",
-           "mlp_hook", "open_source"]
+           "check_spec", "mlp_hook", "open_source"]
 
 DEFAULT_SOURCE = "minilm"
+DIGITS_LAYERS = 1  # engine.real.digits.DigitsSource.n_layers, here so checking a layer needs no torch
 
 
 def open_source(spec: str = DEFAULT_SOURCE, layer: int | None = None, **options) -> NeuronSource:
@@ -39,5 +40,25 @@ def open_source(spec: str = DEFAULT_SOURCE, layer: int | None = None, **options)
         return open_hf(spec[3:], layer=layer, **options)
     if spec.endswith(".npz") or Path(spec).is_file():
         return FileSource(spec)
-    raise SourceError(f"unknown source '{spec}': use minilm, digits, hf:<model-name-or-folder> "
-                      f"or the path of an .npz activation file")
+    raise _unknown(spec)
+
+
+def check_spec(spec: str, layer: int | None = None) -> None:
+    """Everything about a source spec and layer that can be checked before a render starts, without
+    loading weights, training or capturing: the source exists, a Hugging Face model is on disk with
+    its weights and config, and the layer is one it has. A user's file is not read here (its
+    scene's settings validate it)."""
+    if layer is not None and (not isinstance(layer, int) or isinstance(layer, bool)):
+        raise SourceError(f"layer {layer!r} is not a block number")
+    if spec == "digits":
+        if layer is not None:
+            check_layer(layer, DIGITS_LAYERS, "the digits MLP")
+    elif spec == "minilm" or spec.startswith("hf:"):
+        open_source(spec, layer=layer)  # reads the config only; the model loads when something is captured
+    elif not (spec.endswith(".npz") or Path(spec).is_file()):
+        raise _unknown(spec)
+
+
+def _unknown(spec: str) -> SourceError:
+    return SourceError(f"unknown source '{spec}': use minilm, digits, hf:<model-name-or-folder> "
+                       f"or the path of an .npz activation file")
