@@ -78,9 +78,4 @@ def check_the_combined_view_rings_exactly_the_shared_neurons_and_freezes_what_no
 
 
 def test_fixture_is_what_the_engine_builds():
-    fresh = build_fixture()
-    assert fresh.segments == TIMELINE.segments and fresh.meta == TIMELINE.meta
-    for k, array in TIMELINE.arrays.items():
-        np.testing.assert_allclose(fresh.arrays[k], array, atol=1e-6)
-    for k, track in TIMELINE.tracks.items():
-        np.testing.assert_allclose(fresh.tracks[k].values, track.values, atol=1e-9)
+    fixtures.assert_same_timeline(build_fixture(), TIMELINE, fixtures.CAPTURED)

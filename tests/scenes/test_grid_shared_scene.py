@@ -72,7 +72,4 @@ def _to_segment(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_fixture_is_what_the_engine_builds():
-    fresh = build_fixture()
-    assert fresh.segments == TIMELINE.segments and fresh.meta == TIMELINE.meta
-    for k, array in TIMELINE.arrays.items():
-        np.testing.assert_allclose(fresh.arrays[k], array, atol=1e-6)
+    fixtures.assert_same_timeline(build_fixture(), TIMELINE, fixtures.CAPTURED)

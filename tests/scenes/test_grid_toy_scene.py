@@ -1,7 +1,6 @@
 """The grid scene draws the toy model's timeline too: golden last frame, and the fixture is what the engine makes."""
 from __future__ import annotations
 
-import numpy as np
 from manim.utils.testing.frames_comparison import frames_comparison
 
 from scenes.grid import SuperpositionGrid
@@ -24,7 +23,4 @@ def test_last_frame(scene):
 
 
 def test_fixture_is_what_the_engine_builds():
-    fresh = build_fixture()
-    assert fresh.segments == TIMELINE.segments and fresh.meta == TIMELINE.meta
-    for k, array in TIMELINE.arrays.items():
-        np.testing.assert_allclose(fresh.arrays[k], array, atol=1e-6)
+    fixtures.assert_same_timeline(build_fixture(), TIMELINE, fixtures.TRAINED)

@@ -25,4 +25,4 @@ def test_last_frame(scene):
 
 
 def test_fixture_is_what_the_engine_builds():
-    fixtures.assert_same_timeline(build_fixture(), TIMELINE)
+    fixtures.assert_same_timeline(build_fixture(), TIMELINE, fixtures.CAPTURED)

@@ -23,4 +23,5 @@ def test_last_frame(scene):
 
 
 def test_fixture_is_what_the_engine_builds():
-    fixtures.assert_same_timeline(build_fixture(), TIMELINE)
+    from tests.scenes.phase_ties import assert_same_phase_diagram
+    assert_same_phase_diagram(build_fixture(), TIMELINE)  # a cell's label may flip only at a near tie

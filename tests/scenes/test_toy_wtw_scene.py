@@ -1,7 +1,6 @@
 """The W^T W scene draws its timeline: golden last frame, and the fixture is what the engine makes."""
 from __future__ import annotations
 
-import numpy as np
 from manim.utils.testing.frames_comparison import frames_comparison
 
 from scenes.toy_wtw import WtWAcrossSparsity
@@ -25,8 +24,4 @@ def test_last_frame(scene):
 
 
 def test_fixture_is_what_the_engine_builds():
-    fresh = build_fixture()
-    assert fresh.segments == TIMELINE.segments
-    for k, track in TIMELINE.tracks.items():
-        np.testing.assert_allclose(fresh.tracks[k].values, track.values, atol=1e-5)
-    np.testing.assert_array_equal(fresh.arrays["n_represented"], TIMELINE.arrays["n_represented"])
+    fixtures.assert_same_timeline(build_fixture(), TIMELINE, fixtures.TRAINED)
