@@ -26,9 +26,11 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from engine.atomic import write_bytes_atomic
+from engine.npz_check import inspect_npz
 
 FORMAT_VERSION = 1
 STRUCTURE_DIGEST = "structure_sha256"  # digest of the JSON document itself (see _structure_digest)
+MAX_ARRAY_BYTES = 1_000_000_000  # a timeline's arrays unpacked; real ones are a few MB
 
 
 class TimelineError(ValueError):
@@ -274,6 +276,7 @@ class Timeline:
             raise TimelineError(f"{npz_path}: checksum mismatch (truncated or modified); rebuild the timeline")
         try:
             import io
+            inspect_npz(io.BytesIO(raw), MAX_ARRAY_BYTES)  # before np.load allocates what the headers say
             with np.load(io.BytesIO(raw), allow_pickle=False) as z:
                 payload = {k: z[k] for k in z.files}
         except (OSError, ValueError, zipfile.BadZipFile) as e:
