@@ -1,36 +1,42 @@
-"""Classify every neuron as dead, monosemantic, polysemantic or artifact, from an ActivationSet.
+"""Classify every neuron as dead, broad, monosemantic, polysemantic or artifact - against chance.
 
 The rule, per neuron (thresholds are :class:`DetectionConfig` fields, justified in docs/activations.md):
 
 1. **dead** if its robust peak (its ``peak_rank``-th highest activation, so one stray token cannot
    make it) is at most 0 or below ``dead_fraction`` of the layer's typical peak (the
-   ``dead_reference_quantile`` quantile of all robust peaks: it never fires appreciably).
+   ``dead_reference_quantile`` quantile of all robust peaks).
 2. A token is *active* for the neuron if its activation is at least ``active_fraction`` of the
-   robust peak. A concept's *rate* is the active activation mass per token of that concept, so
-   long and short probe texts compare fairly.
-3. The neuron *responds* to a concept if its rate is at least ``response_fraction`` of the
-   neuron's best rate and at least ``min_active_tokens`` of the concept's tokens are active
-   (its best concept always counts).
-4. A response is *carried by shared tokens* if at least ``generic_share_min`` of its mass sits on
-   generic token types (punctuation, special tokens, types found in most concepts; see
-   ``tokens.py``) and that mass is concentrated on few types (effective number of types, the
-   exponential of the entropy of the mass over types, at most ``few_types_max``).
-   Otherwise it is carried by the concept's content.
-5. Two or more content responses: **polysemantic**. Otherwise, any shared-token response:
-   **artifact** (it looks like it responds to that concept only because of tokens every text
-   has, e.g. the full stops of clinical notes). Otherwise: **monosemantic**.
+   robust peak. A concept's *rate* is the active activation mass per token of that concept.
+3. The neuron *responds* to a tested concept only if that rate beats the permutation null of
+   :mod:`engine.real.null` (concept labels shuffled across whole snippets, every concept of the
+   set - tested and background - in the pool): one-sided p-value at most ``alpha`` divided by the
+   number of tested concepts (Bonferroni), and at least ``min_active_tokens`` active tokens.
+4. A response is *carried by tokens* (not by the concept) if at least ``token_share_max`` of its
+   active mass sits on token types that the neuron also fires on where those types occur in
+   other concepts' text: at least ``min_other_occurrences`` occurrences elsewhere, active there at
+   least ``token_fraction`` as often as in the concept. Types the other texts do not contain are
+   never counted as shared: the test is run on the tokens themselves.
+5. Two or more content responses: **polysemantic**. Otherwise any token-carried response:
+   **artifact** (the lesson of the full stops of clinical notes). One content response:
+   **monosemantic**. None: **broad** (it fires on text in general, or on nothing specific).
+
+Every count comes with its chance level: the same classification of ``n_shuffles`` label-shuffled
+copies of the data (:meth:`PolysemanticReport.chance`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from jaxtyping import Float
 from scipy import sparse
 
 from engine.real.activations import ActivationSet
-from engine.real.report import ConceptResponse, NeuronReport, PolysemanticReport, TokenHit
-from engine.real.tokens import GENERIC_CONCEPT_FRACTION, generic_types, token_type
+from engine.real.null import PermutationNull, rates_for, shuffled_labels, sums_for, units_of
+from engine.real.report import (Classification, ConceptResponse, NeuronReport, NullSummary, PolysemanticReport,
+                                TokenHit, label_of)
+from engine.real.tokens import token_type
 
 
 @dataclass(frozen=True)
@@ -41,29 +47,38 @@ class DetectionConfig:
     dead_fraction: float = 0.1
     dead_reference_quantile: float = 0.75
     active_fraction: float = 0.5
-    response_fraction: float = 0.25
+    alpha: float = 0.05  # per neuron, Bonferroni-corrected over the tested concepts
+    n_permutations: int = 2000
+    n_shuffles: int = 20  # label-shuffled copies classified for every count's chance level
+    seed: int = 0
+    fallback_unit_tokens: int = 16  # unit size when the set has neither snippets nor images
     min_active_tokens: int = 3
-    generic_share_min: float = 0.7
-    few_types_generic_share_min: float = 0.5
-    few_types_max: float = 3.0
-    generic_concept_fraction: float = GENERIC_CONCEPT_FRACTION
+    token_fraction: float = 0.5
+    min_other_occurrences: int = 3
+    token_share_max: float = 0.5
     top_tokens: int = 5
 
 
 @dataclass(frozen=True)
 class NeuronStats:
-    """Everything the rule looks at, as arrays over concepts K and neurons N (kept for scenes and tests)."""
+    """Everything the rule looks at, over tested concepts K and neurons N (kept for scenes and tests)."""
 
     concepts: tuple[str, ...]
+    background: tuple[str, ...]
     peak: Float[np.ndarray, "N"]
     threshold: Float[np.ndarray, "N"]
     dead: np.ndarray  # bool [N]
     rate: Float[np.ndarray, "K N"]
     active_tokens: np.ndarray  # int [K, N]
-    generic_share: Float[np.ndarray, "K N"]
-    effective_types: Float[np.ndarray, "K N"]
-    responds: np.ndarray  # bool [K, N]
-    shared: np.ndarray  # bool [K, N]: response carried by shared tokens
+    p_value: Float[np.ndarray, "K N"]
+    token_share: Float[np.ndarray, "K N"]  # of a response's mass on types the neuron answers elsewhere (0 if none)
+    real: Classification
+    shuffles: tuple[Classification, ...]
+    null: NullSummary
+
+    @property
+    def responds(self) -> np.ndarray:
+        return self.real.content | self.real.tokens
 
 
 def _robust_peak(acts: Float[np.ndarray, "T N"], rank: int) -> Float[np.ndarray, "N"]:
@@ -71,77 +86,102 @@ def _robust_peak(acts: Float[np.ndarray, "T N"], rank: int) -> Float[np.ndarray,
     return np.partition(acts, acts.shape[0] - rank, axis=0)[acts.shape[0] - rank]
 
 
-def _effective_types(masses: Float[np.ndarray, "U N"]) -> Float[np.ndarray, "N"]:
-    """exp(entropy) of each column's distribution over types; 0 where there is no mass."""
-    total = masses.sum(axis=0)
-    p = np.divide(masses, total, out=np.zeros_like(masses), where=total > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=0)
-    return np.where(total > 0, np.exp(entropy), 0.0)
-
-
-#: Neurons are processed in column blocks of about this many activations, so memory stays
-#: bounded (~100 MB) however large the token set is.
+#: Neurons are processed in column blocks of about this many activations, so memory stays bounded.
 BLOCK_ELEMENTS = 1 << 24
 
 
-def _concept_stats(a: Float[np.ndarray, "T n"], threshold: Float[np.ndarray, "n"], onehot: sparse.csr_matrix,
-                   generic_token: np.ndarray, by_type: list[tuple[np.ndarray, sparse.csr_matrix]]):
-    """Active mass, active count, generic mass and effective number of types per concept, for a block of neurons."""
-    active = a >= threshold
-    mass = np.where(active, a, 0.0).astype(np.float32)
-    concept_mass = np.asarray(onehot @ mass)
-    n_active = np.asarray(onehot @ active.astype(np.float32)).astype(np.int64)
-    generic_mass = np.asarray(onehot @ (mass * generic_token[:, None]))
-    effective = np.stack([_effective_types(np.asarray(types @ mass[rows])) for rows, types in by_type])
-    return concept_mass, n_active, generic_mass, effective
+def _blocks(n_tokens: int, n_neurons: int) -> list[slice]:
+    step = max(1, BLOCK_ELEMENTS // max(n_tokens, 1))
+    return [slice(i, i + step) for i in range(0, n_neurons, step)]
 
 
-def neuron_stats(acts: ActivationSet, config: DetectionConfig = DetectionConfig()) -> NeuronStats:
-    """Vectorised statistics of every neuron on every concept (steps 1-4 of the rule)."""
-    a = acts.activations
-    concepts = acts.concepts
-    index = {c: i for i, c in enumerate(concepts)}
+class _TokenTest:
+    """Step 4 of the rule for any labelling: which share of a response sits on types answered elsewhere."""
+
+    def __init__(self, acts: ActivationSet, threshold: np.ndarray, config: DetectionConfig):
+        self.a, self.threshold, self.config = acts.activations, threshold, config
+        types = np.array([token_type(s) for s in acts.token.tolist()])
+        self.type_names, self.type_ids = np.unique(types, return_inverse=True)
+        t = len(self.type_ids)
+        self.onehot = sparse.csr_matrix((np.ones(t, np.float32), (self.type_ids, np.arange(t))),
+                                        shape=(len(self.type_names), t))
+        self.n_all = np.bincount(self.type_ids, minlength=len(self.type_names)).astype(np.float64)
+
+    def driven(self, in_concept: np.ndarray, neurons: np.ndarray):
+        """(token share [n], driven type mask [types, n], mass per type [types, n]) for one concept's rows."""
+        a = self.a[:, neurons]
+        active = (a >= self.threshold[neurons]).astype(np.float32)
+        mass = np.where(active > 0, a, 0.0).astype(np.float32)
+        inside = sparse.diags(in_concept.astype(np.float32))
+        n_in = np.bincount(self.type_ids[in_concept], minlength=len(self.type_names)).astype(np.float64)
+        n_out = self.n_all - n_in
+        act_in = np.asarray(self.onehot @ (inside @ active), dtype=np.float64)
+        act_out = np.asarray(self.onehot @ active, dtype=np.float64) - act_in
+        mass_in = np.asarray(self.onehot @ (inside @ mass), dtype=np.float64)
+        rate_in = np.divide(act_in, n_in[:, None], out=np.zeros_like(act_in), where=n_in[:, None] > 0)
+        rate_out = np.divide(act_out, n_out[:, None], out=np.zeros_like(act_out), where=n_out[:, None] > 0)
+        driven = ((n_out >= self.config.min_other_occurrences)[:, None] & (act_in > 0)
+                  & (rate_out >= self.config.token_fraction * rate_in))
+        total = mass_in.sum(axis=0)
+        share = np.divide((mass_in * driven).sum(axis=0), total, out=np.zeros_like(total), where=total > 0)
+        return share, driven, mass_in
+
+
+def neuron_stats(acts: ActivationSet, config: DetectionConfig = DetectionConfig(),
+                 concepts: Sequence[str] | None = None) -> NeuronStats:
+    """Steps 1-4 of the rule for the tested ``concepts`` (default: all); the set's other concepts are background."""
+    pool = acts.concepts
+    tested_names = tuple(pool if concepts is None else concepts)
+    unknown = [c for c in tested_names if c not in pool]
+    if unknown or not tested_names or len(set(tested_names)) != len(tested_names):
+        raise ValueError(f"concepts to test must be distinct concepts of the set ({', '.join(pool)}); got {tested_names}")
+    index = {c: i for i, c in enumerate(pool)}
     codes = np.array([index[c] for c in acts.concept.tolist()], dtype=np.int64)
-    k, t = len(concepts), acts.n_tokens
-    onehot = sparse.csr_matrix((np.ones(t, np.float32), (codes, np.arange(t))), shape=(k, t))
-    counts = np.asarray(onehot.sum(axis=1)).ravel()
-    types = np.array([token_type(s) for s in acts.token.tolist()])
-    type_ids, generic = generic_types(types, codes, k, config.generic_concept_fraction)
-    by_type = []  # per concept: its rows, and a [types of the concept, rows] sum-by-type matrix
-    for c in range(k):
-        rows = np.flatnonzero(codes == c)
-        local_types, local_ids = np.unique(type_ids[rows], return_inverse=True)
-        by_type.append((rows, sparse.csr_matrix((np.ones(len(rows), np.float32), (local_ids, np.arange(len(rows)))),
-                                                shape=(len(local_types), len(rows)))))
+    tested = np.array([index[c] for c in tested_names], dtype=np.int64)
+    a = acts.activations
+    n_neurons, k = a.shape[1], len(tested)
+    blocks = _blocks(acts.n_tokens, n_neurons)
 
-    blocks = [slice(i, i + max(1, BLOCK_ELEMENTS // t)) for i in range(0, a.shape[1], max(1, BLOCK_ELEMENTS // t))]
     peak = np.concatenate([_robust_peak(a[:, b], config.peak_rank) for b in blocks])
     dead = (peak <= 0) | (peak < config.dead_fraction * np.quantile(peak, config.dead_reference_quantile))
     threshold = np.where(dead, np.inf, config.active_fraction * peak).astype(np.float32)
-    parts = [_concept_stats(a[:, b], threshold[b], onehot, generic[type_ids], by_type) for b in blocks]
-    concept_mass, n_active, generic_mass, effective = (np.concatenate(x, axis=1) for x in zip(*parts))
 
-    rate = concept_mass / counts[:, None]
-    generic_share = np.divide(generic_mass, concept_mass, out=np.zeros_like(concept_mass), where=concept_mass > 0)
-    best = rate.max(axis=0)
-    responds = (rate >= config.response_fraction * best) & (n_active >= config.min_active_tokens) & (best > 0)
-    responds[rate.argmax(axis=0), np.arange(a.shape[1])] |= best > 0
-    responds &= ~dead
-    few_generic = (generic_share >= config.few_types_generic_share_min) & (effective <= config.few_types_max)
-    shared = responds & ((generic_share >= config.generic_share_min) | few_generic)
-    return NeuronStats(concepts=concepts, peak=peak, threshold=threshold, dead=dead, rate=rate,
-                       active_tokens=n_active, generic_share=generic_share, effective_types=effective,
-                       responds=responds, shared=shared)
+    units = units_of(codes, acts.sequence, acts.image, config.fallback_unit_tokens)
+    unit_mass = np.empty((units.n, n_neurons))
+    unit_active = np.empty((units.n, n_neurons))
+    for b in blocks:
+        active = a[:, b] >= threshold[b]
+        unit_mass[:, b] = units.sum_by_unit(np.where(active, a[:, b], 0.0).astype(np.float32))
+        unit_active[:, b] = units.sum_by_unit(active.astype(np.float32))
 
+    labellings = np.concatenate([units.concept[None], shuffled_labels(units, config.n_shuffles, config.seed + 1)])
+    observed = rates_for(labellings, tested, unit_mass, units.tokens)  # [L, K, N]
+    n_active = np.rint(sums_for(labellings, tested, unit_active)).astype(np.int64)  # [L, K, N]
+    null = PermutationNull(config.n_permutations, config.seed)
+    p = null.p_values(units, tested, unit_mass, observed)
+    corrected = config.alpha / k
+    significant = (p <= corrected) & (n_active >= config.min_active_tokens) & ~dead[None, None]
 
-def label_of(content: int, shared: int, dead: bool) -> str:
-    """Step 5 of the rule, from the numbers of content and shared-token responses."""
-    if dead:
-        return "dead"
-    if content >= 2:
-        return "polysemantic"
-    return "artifact" if shared else "monosemantic"
+    token_test = _TokenTest(acts, threshold, config)
+    classifications, token_share = [], np.zeros((k, n_neurons))
+    for l, labels in enumerate(labellings):
+        token_concept = labels[units.of_token]
+        by_tokens = np.zeros((k, n_neurons), dtype=bool)
+        for i, c in enumerate(tested):
+            neurons = np.flatnonzero(significant[l, i])
+            if len(neurons):
+                share, _, _ = token_test.driven(token_concept == c, neurons)
+                by_tokens[i, neurons] = share >= config.token_share_max
+                if l == 0:
+                    token_share[i, neurons] = share
+        classifications.append(Classification.from_masks(significant[l] & ~by_tokens, significant[l] & by_tokens, dead))
+
+    summary = NullSummary(units=units.kind, n_units=units.n, n_permutations=config.n_permutations,
+                          n_shuffles=config.n_shuffles, seed=config.seed, alpha=config.alpha,
+                          corrected_threshold=corrected, background=tuple(c for c in pool if c not in tested_names))
+    return NeuronStats(concepts=tested_names, background=summary.background, peak=peak, threshold=threshold,
+                       dead=dead, rate=observed[0], active_tokens=n_active[0], p_value=p[0], token_share=token_share,
+                       real=classifications[0], shuffles=tuple(classifications[1:]), null=summary)
 
 
 def _top_tokens(acts: ActivationSet, rows: np.ndarray, neuron: int, n: int, threshold: float) -> tuple[TokenHit, ...]:
@@ -172,30 +212,46 @@ def _scores(rate: Float[np.ndarray, "K"]) -> tuple[float, float]:
     return float((top - rest) / (top + rest)), float(np.exp(-(p * np.log(p)).sum()))
 
 
-def detect(acts: ActivationSet, config: DetectionConfig = DetectionConfig()) -> PolysemanticReport:
-    """Classify every neuron of ``acts`` (see the module docstring for the rule)."""
-    stats = neuron_stats(acts, config)
+def _shared_types(token_test: _TokenTest, in_concept: np.ndarray, neuron: int, n: int) -> tuple[str, ...]:
+    """The types (largest mass first) that carry a token-carried response and fire elsewhere too."""
+    _, driven, mass = token_test.driven(in_concept, np.array([neuron]))
+    order = np.argsort(-(mass[:, 0] * driven[:, 0]), kind="stable")
+    return tuple(str(token_test.type_names[t]) for t in order[:n] if driven[t, 0] and mass[t, 0] > 0)
+
+
+def detect(acts: ActivationSet, config: DetectionConfig = DetectionConfig(),
+           concepts: Sequence[str] | None = None) -> PolysemanticReport:
+    """Classify every neuron of ``acts`` on the tested ``concepts`` (default: all; see the module docstring)."""
+    stats = neuron_stats(acts, config, concepts)
     rows_of = {c: np.flatnonzero(acts.concept == c) for c in stats.concepts}
+    token_test = _TokenTest(acts, stats.threshold, config)
+    real = stats.real
     neurons = []
     for n in range(acts.n_neurons):
         order = [int(c) for c in np.argsort(-stats.rate[:, n], kind="stable") if stats.responds[c, n]]
+        total = stats.rate[:, n].sum()
         responses = tuple(
             ConceptResponse(concept=stats.concepts[c], rate=float(stats.rate[c, n]),
-                            share=float(stats.rate[c, n] / stats.rate[:, n].sum()),
-                            active_tokens=int(stats.active_tokens[c, n]),
-                            generic_share=float(stats.generic_share[c, n]),
-                            effective_types=float(stats.effective_types[c, n]),
-                            carried_by="shared tokens" if stats.shared[c, n] else "content",
+                            share=float(stats.rate[c, n] / total) if total > 0 else 0.0,
+                            active_tokens=int(stats.active_tokens[c, n]), p_value=float(stats.p_value[c, n]),
+                            token_share=float(stats.token_share[c, n]),
+                            carried_by="tokens" if real.tokens[c, n] else "content",
+                            shared_types=(_shared_types(token_test, acts.concept == stats.concepts[c], n, config.top_tokens)
+                                          if real.tokens[c, n] else ()),
                             top_tokens=_top_tokens(acts, rows_of[stats.concepts[c]], n, config.top_tokens,
                                                    float(stats.threshold[n])))
             for c in order)
-        content = tuple(r.concept for r in responses if r.carried_by == "content")
-        shared = tuple(r.concept for r in responses if r.carried_by != "content")
         selectivity, effective = _scores(stats.rate[:, n])
         neurons.append(NeuronReport(
-            index=n, name=str(acts.neuron[n]), label=label_of(len(content), len(shared), bool(stats.dead[n])),
-            concepts=tuple(r.concept for r in responses), content_concepts=content, artifact_concepts=shared,
+            index=n, name=str(acts.neuron[n]), label=str(real.labels[n]),
+            concepts=tuple(r.concept for r in responses),
+            content_concepts=tuple(r.concept for r in responses if r.carried_by == "content"),
+            artifact_concepts=tuple(r.concept for r in responses if r.carried_by != "content"),
             selectivity=selectivity, effective_concepts=effective, peak=float(stats.peak[n]),
             threshold=float(stats.threshold[n]) if not stats.dead[n] else None, responses=responses))
     return PolysemanticReport(source=acts.source, concepts=stats.concepts, n_tokens=acts.n_tokens,
-                              config=config, neurons=tuple(neurons))
+                              config=config, neurons=tuple(neurons), real=real, shuffles=stats.shuffles,
+                              null=stats.null)
+
+
+__all__ = ["DetectionConfig", "NeuronStats", "detect", "label_of", "neuron_stats"]

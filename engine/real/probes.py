@@ -7,6 +7,7 @@ every other line is one snippet fed to the model on its own.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -15,6 +16,7 @@ from engine.cache import REPO_ROOT
 
 PROBES_DIR = REPO_ROOT / "data" / "probes"
 SOURCE_PREFIX = "# source:"
+GENRES_FILE = "genres.json"
 
 
 class ProbeError(ValueError):
@@ -65,3 +67,22 @@ def load_probes(concepts: Sequence[str] | None = None, directory: Path = PROBES_
     if len(set(names)) != len(names):
         raise ProbeError(f"concepts listed more than once: {', '.join(names)}")
     return [load_probe(c, directory) for c in names]
+
+
+def load_genres(directory: Path = PROBES_DIR) -> dict[str, str]:
+    """Concept -> genre, from ``genres.json`` beside the probes (concepts not listed are their own genre)."""
+    path = Path(directory) / GENRES_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(c): str(genre) for genre, members in data.items() if not genre.startswith("_") for c in members}
+    except (ValueError, AttributeError, TypeError) as e:
+        raise ProbeError(f"{path}: not a genre map ({e}); expected {{\"genre\": [\"concept\", ...]}}") from None
+
+
+def matched_background(concepts: Sequence[str], available: Sequence[str], directory: Path = PROBES_DIR) -> tuple[str, ...]:
+    """The available concepts, other than ``concepts``, written in the same genre as one of them."""
+    genre = load_genres(directory)
+    wanted = {genre.get(c, c) for c in concepts}
+    return tuple(c for c in available if c not in concepts and genre.get(c, c) in wanted)

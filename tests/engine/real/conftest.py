@@ -37,18 +37,21 @@ def minilm_acts(minilm):
 
 CONCEPTS = ("cat", "car", "house", "fortran", "medical")
 GENERIC = (".", ",", "the", "a", "of")
-GENERIC_P = (0.3, 0.25, 0.25, 0.1, 0.1)  # full stops are common, as in real text
+GENERIC_P = (0.3, 0.25, 0.25, 0.1, 0.1)
+MEDICAL_GENERIC_P = (0.7, 0.075, 0.075, 0.075, 0.075)  # clinical notes are full of full stops ("b.i.d.", "y.o.")
+SNIPPET_TOKENS = 12
 
 
 @dataclass
 class Planted:
     acts: ActivationSet
     expected: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
-    # neuron -> (label, content concepts, shared-token concepts)
+    # neuron -> (label, content concepts, token-carried concepts)
 
 
-def _planted(seed: int = 0, tokens_per_concept: int = 300) -> Planted:
-    """Tokens: 60% concept-specific word types, 40% generic ones shared by every concept.
+def _planted(seed: int = 0, tokens_per_concept: int = 400) -> Planted:
+    """Tokens: 60% concept-specific word types, 40% generic ones shared by every concept (60% in medical,
+    most of them full stops), in snippets of SNIPPET_TOKENS tokens.
 
     Every neuron gets small Gaussian noise; planted neurons fire at 2-4 on their trigger tokens.
     """
@@ -56,11 +59,13 @@ def _planted(seed: int = 0, tokens_per_concept: int = 300) -> Planted:
     vocab = {c: [f"{c}word{i}" for i in range(40)] for c in CONCEPTS}
     concept, token = [], []
     for c in CONCEPTS:
+        generic_rate, generic_p = (0.6, MEDICAL_GENERIC_P) if c == "medical" else (0.4, GENERIC_P)
         for _ in range(tokens_per_concept):
-            token.append(rng.choice(vocab[c]) if rng.random() < 0.6 else rng.choice(GENERIC, p=GENERIC_P))
+            token.append(rng.choice(vocab[c]) if rng.random() >= generic_rate else rng.choice(GENERIC, p=generic_p))
             concept.append(c)
     concept, token = np.array(concept), np.array(token)
-    some = {c: set(vocab[c][::3]) for c in CONCEPTS}  # a neuron fires on a third of a concept's own words
+    sequence = np.arange(len(token)) // SNIPPET_TOKENS
+    some = {c: set(vocab[c][::2]) for c in CONCEPTS}  # a neuron fires on half of a concept's own words
     words, counts = np.unique(token[concept == "cat"], return_counts=True)
     frequent_cat_word = words[np.argmax(np.where(np.char.startswith(words, "catword"), counts, 0))]
 
@@ -70,6 +75,7 @@ def _planted(seed: int = 0, tokens_per_concept: int = 300) -> Planted:
     def content(c: str) -> np.ndarray:
         return (concept == c) & np.isin(token, list(some[c]))
 
+    stop = token == "."
     planted: list[tuple[np.ndarray, tuple]] = []
     for c in CONCEPTS:
         planted.append((fires(content(c)), ("monosemantic", (c,), ())))
@@ -78,13 +84,13 @@ def _planted(seed: int = 0, tokens_per_concept: int = 300) -> Planted:
         planted.append((fires(content(a) | content(b)), ("polysemantic", tuple(sorted((a, b))), ())))
     planted.append((fires(content("cat") | content("car") | content("house")),
                     ("polysemantic", ("car", "cat", "house"), ())))
-    planted.append((fires((concept == "medical") & (token == ".")), ("artifact", (), ("medical",))))
-    planted.append((fires(token == "."), ("artifact", (), tuple(sorted(CONCEPTS)))))
-    planted.append((fires(content("fortran") | ((concept == "medical") & (token == "."))),
-                    ("artifact", ("fortran",), ("medical",))))  # "Fortran and medical", but only by full stops
-    planted.append((fires((concept == "car") & np.isin(token, ["the", ","])), ("artifact", (), ("car",))))
-    planted.append((fires(content("cat") | content("house") | ((concept == "car") & (token == "."))),
-                    ("polysemantic", ("cat", "house"), ("car",))))
+    # Full stops everywhere: medical has the most, so it beats the null, but the neuron answers the
+    # token wherever it occurs - an artifact. Full stops of medical text only: that is about medical text.
+    planted.append((fires(stop), ("artifact", (), ("medical",))))
+    planted.append((fires(stop & (concept == "medical")), ("monosemantic", ("medical",), ())))
+    planted.append((fires(content("fortran") | stop), ("artifact", ("fortran",), ("medical",))))  # "Fortran and medical"
+    planted.append((fires((concept == "car") & np.isin(token, ["the", ","])), ("monosemantic", ("car",), ())))
+    planted.append((fires(rng.random(len(token)) < 0.2), ("broad", (), ())))  # fires on text in general
     planted.append((np.zeros(len(token)), ("dead", (), ())))
     planted.append((np.full(len(token), -0.01), ("dead", (), ())))
 
@@ -101,7 +107,7 @@ def _planted(seed: int = 0, tokens_per_concept: int = 300) -> Planted:
     columns += rng.normal(0.0, 0.05, size=columns.shape) * (columns != -0.01)  # the constant one stays flat
     acts = ActivationSet(activations=columns.astype(np.float32), concept=concept, token=token,
                          neuron=np.array([f"blocks.0.mlp.hook_post[{i}]" for i in range(len(order))]),
-                         source="planted synthetic activations")
+                         source="planted synthetic activations", sequence=sequence.astype(np.int32))
     return Planted(acts=acts, expected=expected)
 
 
