@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UP, Axes, DashedLine, Dot, Line, Rectangle, VGroup, VMobject, config)
+from manim import (DOWN, LEFT, RIGHT, UP, Axes, Circle, DashedLine, Dot, Line, Rectangle, VGroup, VMobject, config)
 
 from scenes import style
 from scenes.base import TimelineScene, fade_in, text
-from scenes.cells import CellLayer, rgb
+from scenes.cells import CellLayer, CellStyle, rgb
 
 KIND = "toy.dimensionality"
 
@@ -104,6 +104,20 @@ class DimensionsPerFeature(TimelineScene):
         self.columns.add_updater(
             lambda m: m.set_cell_alphas(0.8 * np.clip(float(self.sample("columns")) - self.dot_column, 0.0, 1.0)))
         self.add(self.columns, self.curve)
+        self._build_polytope_dots(x, D, represented, key)
+
+    def _build_polytope_dots(self, x: np.ndarray, D: np.ndarray, represented: np.ndarray, key: VGroup) -> None:
+        """Features the engine verified as polytope members, ringed in the sticky phase (and a key line for them)."""
+        verified = np.asarray(self.timeline.arrays.get("in_polytope", np.zeros_like(represented)), dtype=bool)
+        centres = np.array([self.p(x[k], D[k, i]) for k, i in zip(*np.nonzero(verified & represented))]).reshape(-1, 3)
+        self.poly_dots = CellLayer(centres, np.full((len(centres), 1), 0.085),
+                                   cell_style=CellStyle(stroke=style.HIGHLIGHT, stroke_width=2.0, filled=False))
+        self.poly_dots.set_cell_alphas(0.0)
+        self.poly_dots.add_updater(lambda m: m.set_cell_alphas(0.9 * float(self.sample("sticky"))))
+        self.add(self.poly_dots)
+        self.poly_key = VGroup(Circle(radius=0.085, color=style.HIGHLIGHT, stroke_width=2.0),
+                               text("in a polytope verified from W", style.SMALL_SIZE)).arrange(RIGHT, buff=0.15)
+        self.poly_key.next_to(key, DOWN, aligned_edge=LEFT, buff=0.15)
 
     # --- helpers -----------------------------------------------------------------------------------
     def p(self, inverse_density: float, dims: float) -> np.ndarray:
@@ -152,7 +166,7 @@ class DimensionsPerFeature(TimelineScene):
             self._freeze(self.curve_dots, self.curve, self.columns)
             return [fade_in(self.plateau)]
         if segment.name == "sticky":
-            return [fade_in(self.sticky)]
+            return [fade_in(self.sticky), fade_in(self.poly_key)]
         return []
 
 

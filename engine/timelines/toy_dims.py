@@ -9,16 +9,13 @@ trains in about 20 s on one CPU core.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from engine.timeline import Segment, Timeline, Track
 
 KIND = "toy.dimensionality"
-# Sticky values and the arrangement that gives them (engine.toy.measure.STICKY_DIMENSIONALITIES).
-STICKY_NAMES = {1.0: "own dimension", 3 / 4: "tetrahedron", 2 / 3: "triangle", 1 / 2: "antipodal pair",
-                2 / 5: "pentagon", 3 / 8: "square antiprism", 1 / 3: ""}
-FRACTIONS = {1.0: "1", 3 / 4: "3/4", 2 / 3: "2/3", 1 / 2: "1/2", 2 / 5: "2/5", 3 / 8: "3/8", 1 / 3: "1/3"}
 
 
 @dataclass(frozen=True)
@@ -36,8 +33,9 @@ class DimsSettings:
     seed: int = 0
     represented_threshold: float = 0.5
     plateau_tolerance: float = 0.035  # |D* - plateau| below this counts as on the plateau
-    sticky_tolerance: float = 0.02  # |D_i - value| below this counts as sitting at a sticky value
-    sticky_min_features: int = 4  # label a sticky value only if this many features sit at it
+    sticky_tolerance: float = 0.01  # |D_i - value| below this counts as sitting at a sticky value (vs. chance)
+    sticky_min_features: int = 4  # label a sticky value only if this many features sit in verified polytopes there
+    pairs_on_plateau: float = 0.9  # say "antipodal pairs" on the 1/2 plateau only if this share is verified pairs
 
     def validate(self) -> None:
         """Reject bad user choices in one line before anything is trained."""
@@ -85,15 +83,44 @@ def _span(r: np.ndarray) -> str:
     return f"up to 1/(1\u2212S) \u2248 {r[1]:.2g}" if r[0] <= 1 + 1e-9 else f"from {r[0]:.2g} to {r[1]:.2g}"
 
 
-def plateau_caption(plateau_1: np.ndarray, plateau_half: np.ndarray) -> str:
-    """What the plateau phase highlights, mentioning only plateaus the curve has."""
+def fraction(value: float) -> str:
+    """d/k as the fraction it is ("3/8"), for labels."""
+    f = Fraction(value).limit_denominator(24)
+    return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
+
+
+def plateau_caption(plateau_1: np.ndarray, plateau_half: np.ndarray, pairs: bool = True) -> str:
+    """What the plateau phase highlights, mentioning only plateaus the curve has (and pairs only if verified)."""
     parts = []
     if not np.isnan(plateau_1[0]):
         parts.append(f"D* is 1 for dense features ({_span(plateau_1)})")
     if not np.isnan(plateau_half[0]):
-        parts.append(f"{'and ' if parts else 'D* '}sticks at 1/2 ({_span(plateau_half)}), where features form "
-                     "antipodal pairs: two per dimension")
+        parts.append(f"{'and ' if parts else 'D* '}sticks at 1/2 ({_span(plateau_half)})"
+                     + (", where features form antipodal pairs: two per dimension" if pairs else ""))
     return (" ".join(parts) + ".") if parts else "D* has no plateau at 1 or 1/2 over these sparsities."
+
+
+def sticky_caption(share: float, window: tuple[float, float], tolerance: float) -> str:
+    """The share of features in verified polytopes (ringed), then the D_i clustering against chance."""
+    return (f"Ringed: features in polytopes verified from W (equal norms, the shape\u2019s angles, orthogonal to the "
+            f"rest), {share:.0%} of those represented. D\u1d62 within \u00b1{tolerance:g} of a polytope fraction: "
+            f"{window[0]:.0%}; a uniform spread over the same range: {window[1]:.0%}.")
+
+
+def polytope_summary(W: np.ndarray, represented: np.ndarray, D: np.ndarray, settings: DimsSettings) -> dict:
+    """Everything the sticky captions and labels count, from the geometry: verified polytopes per feature, the
+    values worth a label, and the D_i window share against a uniform spread over the same range."""
+    from engine.toy import measure, polytopes
+
+    membership = polytopes.classify(W, polytopes.PolytopeCriteria(represented=settings.represented_threshold))
+    verified = membership.verified & represented
+    counts = membership.counts()  # {(value, name): features}
+    shown = [(v, name, c) for (v, name), c in counts.items() if c >= settings.sticky_min_features]
+    observed, chance = polytopes.window_fraction(D[represented], np.asarray(measure.STICKY_DIMENSIONALITIES),
+                                                 settings.sticky_tolerance)
+    return {"membership": membership, "verified": verified, "shown": shown, "counts": list(counts.items()),
+            "share": float(verified.sum() / max(represented.sum(), 1)),
+            "window": (float(observed), float(chance))}
 
 
 def build(settings: DimsSettings, progress: bool = False) -> Timeline:
@@ -109,16 +136,18 @@ def build(settings: DimsSettings, progress: bool = False) -> Timeline:
     represented = norms > settings.represented_threshold
     n, m, K = settings.n_features, settings.n_hidden, len(probs)
 
-    sticky = np.array(sorted(STICKY_NAMES, reverse=True))
-    near = np.abs(D[..., None] - sticky) < settings.sticky_tolerance  # [K, n, sticky]
-    sticky_counts = (near & represented[..., None]).sum(axis=(0, 1))
-    occupied = sticky[sticky_counts >= settings.sticky_min_features]
-    shown_sticky = occupied[(occupied != 1.0) & (occupied != 0.5)]  # 1 and 1/2 have their own plateau lines
-    on_sticky = float((near.any(-1) & represented).sum() / max(represented.sum(), 1))
+    poly = polytope_summary(W.astype(float), represented, D, settings)
+    membership, verified = poly["membership"], poly["verified"]
+    # 1 and 1/2 have their own plateau lines; the others get a labelled line where verified polytopes sit.
+    labelled = [(v, name, c) for v, name, c in poly["shown"] if abs(v - 1.0) > 1e-6 and abs(v - 0.5) > 1e-6]
+    shown_sticky = np.array([v for v, _, _ in labelled], dtype=float)
     plateau_1 = plateau_range(x, d_star, 1.0, settings.plateau_tolerance)
     plateau_half = plateau_range(x, d_star, 0.5, settings.plateau_tolerance)
+    on_half = (x >= plateau_half[0]) & (x <= plateau_half[1]) if not np.isnan(plateau_half[0]) else np.zeros(K, bool)
+    pairs = membership.name[on_half] == "antipodal pair"
+    pair_share = float(pairs[represented[on_half]].mean()) if represented[on_half].any() else 0.0
+    clustered = poly["window"][0] >= 2 * poly["window"][1]
 
-    named = [f"{FRACTIONS[v]} ({STICKY_NAMES[v]})" if STICKY_NAMES[v] else FRACTIONS[v] for v in occupied]
     segments = [
         Segment("axes", 3.5, f"{n} {'equally important ' if settings.importance_decay == 1 else ''}features in {m} "
                 "dimensions, one model per sparsity. "
@@ -127,11 +156,11 @@ def build(settings: DimsSettings, progress: bool = False) -> Timeline:
                 "the features represented): 1 when dense, falling as features get sparser.", "linear"),
         Segment("features", 6.0, f"Each dot is one represented feature's dimensionality D\u1d62 (\u2016W\u1d62\u2016 > "
                 f"{settings.represented_threshold:g}): the share of a dimension it gets."
-                + (" They cluster on a few values." if on_sticky >= 0.7 else ""), "linear"),
-        Segment("plateaus", 5.5, plateau_caption(plateau_1, plateau_half), "smooth"),
-        Segment("sticky", 5.5, "Features stick to simple fractions of a dimension"
-                + (f": {', '.join(named)}. " if named else ". ")
-                + f"{on_sticky:.0%} of represented features sit at one.", "smooth"),
+                + (" They cluster on a few values." if clustered else ""), "linear"),
+        Segment("plateaus", 5.5, plateau_caption(plateau_1, plateau_half, pair_share >= settings.pairs_on_plateau),
+                "smooth"),
+        Segment("sticky", 7.5, sticky_caption(poly["share"], poly["window"], settings.sticky_tolerance),
+                "smooth"),
     ]
     tl = Timeline(kind=KIND, title="Dimensions per feature as features get sparse",
                   source=(f"Toy ReLU models: {n} features \u2192 {m} dims, "
@@ -147,12 +176,14 @@ def build(settings: DimsSettings, progress: bool = False) -> Timeline:
     tl.arrays.update(
         feature_probability=probs, inverse_density=x, dims_per_feature=d_star, feature_dimensionality=D,
         feature_norms=norms, represented=represented, plateau_1=plateau_1, plateau_half=plateau_half,
-        sticky_values=shown_sticky.astype(float), sticky_counts=sticky_counts.astype(np.int64),
+        sticky_values=shown_sticky, sticky_counts=np.array([c for _, _, c in labelled], dtype=np.int64),
+        in_polytope=verified,
     )
     tl.meta.update(
-        n_features=n, n_hidden=m, sticky_labels=[FRACTIONS[v] for v in shown_sticky],
-        sticky_names=[STICKY_NAMES[v] for v in shown_sticky],
-        sticky_fraction=on_sticky,
+        n_features=n, n_hidden=m, sticky_labels=[fraction(v) for v in shown_sticky],
+        sticky_names=[name for _, name, _ in labelled],
+        polytope_share=poly["share"], polytope_counts=[[v, name, c] for (v, name), c in poly["counts"]],
+        window_fraction=poly["window"][0], window_chance=poly["window"][1], antipodal_share_on_plateau=pair_share,
         settings={k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(settings).items()},
     )
     return tl.validate()

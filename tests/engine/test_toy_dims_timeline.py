@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from engine.timelines.errors import SettingsError
-from engine.timelines.toy_dims import DimsSettings, build, plateau_range
-from engine.toy import measure, train_cached
+from engine.timelines.toy_dims import DimsSettings, build, fraction, plateau_range
+from engine.toy import measure, polytopes, train_cached
 
 # Reduced for speed (the catalogue trains 28 sparsities for 2,500 steps); the plateaus already appear.
 SETTINGS = DimsSettings(n_densities=12, steps=2000)
@@ -45,12 +45,43 @@ def test_dimensions_per_feature_fall_from_one_and_stick_at_one_half(timeline):
     np.testing.assert_allclose(D[on][rep[on]], 0.5, atol=0.04)
 
 
-def test_features_stick_to_polytope_fractions(timeline):
-    assert timeline.meta["sticky_fraction"] >= 0.85
-    shown = timeline.arrays["sticky_values"]
-    assert len(shown) and all(v in (3 / 4, 2 / 3, 2 / 5, 3 / 8, 1 / 3) for v in shown)
-    captions = " ".join(s.caption for s in timeline.segments)
-    assert f"{timeline.meta['sticky_fraction']:.0%}" in captions
+def test_sticky_labels_are_verified_polytopes_and_the_caption_counts_them(run, timeline):
+    """Every sticky number on screen is what engine.toy.polytopes finds in the trained W."""
+    W, D = run.W.astype(float), measure.feature_dimensionality(run.W)
+    represented = measure.feature_norms(run.W) > SETTINGS.represented_threshold
+    membership = polytopes.classify(W)
+    np.testing.assert_array_equal(timeline.arrays["in_polytope"], membership.verified & represented)
+    counts = membership.counts()
+    labelled = [(v, name) for (v, name), c in counts.items()
+                if c >= SETTINGS.sticky_min_features and v not in (1.0, 0.5)]
+    np.testing.assert_allclose(timeline.arrays["sticky_values"], [v for v, _ in labelled])
+    assert timeline.meta["sticky_names"] == [name for _, name in labelled]
+    share = (membership.verified & represented).sum() / represented.sum()
+    observed, chance = polytopes.window_fraction(D[represented], np.array(measure.STICKY_DIMENSIONALITIES),
+                                                 SETTINGS.sticky_tolerance)
+    caption = timeline.segments[-1].caption
+    assert f"orthogonal to the rest), {share:.0%} of those represented" in caption
+    assert timeline.meta["polytope_counts"] == [[v, name, c] for (v, name), c in counts.items()]
+    assert timeline.meta["sticky_labels"] == [fraction(v) for v, _ in labelled]
+    assert f"within \u00b1{SETTINGS.sticky_tolerance:g} of a polytope fraction: {observed:.0%}" in caption
+    assert f"a uniform spread over the same range: {chance:.0%}" in caption
+    # The features cluster well beyond chance, and most represented features are in a verified polytope.
+    assert observed > 2 * chance and share > 0.5
+
+
+def test_no_triangle_is_claimed_where_none_is_verified(timeline):
+    """The old caption said "2/3 (triangle)" from D_i alone; the near-dense features near 2/3 form no triangle."""
+    D, rep = timeline.arrays["feature_dimensionality"], timeline.arrays["represented"]
+    near = rep & (np.abs(D - 2 / 3) < 0.02)
+    assert near.sum() >= 3, "features do sit near 2/3 (the old caption's evidence)"
+    assert not timeline.arrays["in_polytope"][near].any()
+    assert "triangle" not in " ".join(s.caption for s in timeline.segments)
+    assert 2 / 3 not in timeline.arrays["sticky_values"].round(6).tolist()
+
+
+def test_antipodal_pairs_on_the_half_plateau_are_verified(timeline):
+    assert timeline.meta["antipodal_share_on_plateau"] >= SETTINGS.pairs_on_plateau
+    assert "antipodal pairs" in timeline.segments[3].caption
 
 
 def test_plateau_range_finds_the_longest_run():
