@@ -11,6 +11,7 @@ failure names every field that moved and by how much, not just the first.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ class Tol:
     entrywise: bool = False
 
     def allows(self, fresh: float, fixture: float, scale: float | None = None) -> bool:
+        if not (math.isfinite(fresh) and math.isfinite(fixture)):
+            return fresh == fixture
         if scale is None:
             scale = max(abs(fresh), abs(fixture))
         return abs(fresh - fixture) <= self.rel * scale + self.abs
@@ -94,11 +97,14 @@ def structure_diffs(fresh: Any, fixture: Any, tol: Tol, where: str = "") -> list
         if not isinstance(fresh, str):
             return [f"{where}: {fresh!r} where the fixture has {fixture!r}"]
         return text_diffs(fresh, fixture, tol, where)
-    if isinstance(fixture, float) and isinstance(fresh, (int, float)) and not isinstance(fresh, bool):
-        if math.isnan(fixture) and math.isnan(fresh):
+    numeric = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (fresh, fixture))
+    if numeric and not all(isinstance(v, numbers.Integral) for v in (fresh, fixture)):
+        a, b = float(fresh), float(fixture)
+        if (math.isnan(a) and math.isnan(b)) or a == b or tol.allows(a, b):
             return []
-        return [] if tol.allows(float(fresh), fixture) else [f"{where}: {fresh!r}, fixture {fixture!r} "
-                                                             f"(off by {abs(fresh - fixture):.3g}, allowed {tol})"]
+        return [f"{where}: {a!r}, fixture {b!r} (off by {abs(a - b):.3g}, allowed {tol})"]
+    if numeric:
+        return [] if int(fresh) == int(fixture) else [f"{where}: {fresh!r} where the fixture has {fixture!r}"]
     if type(fresh) is not type(fixture) or fresh != fixture:
         return [f"{where}: {fresh!r} where the fixture has {fixture!r}"]
     return []

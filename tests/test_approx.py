@@ -40,6 +40,8 @@ def test_metadata_is_walked_with_floats_approximate_and_the_rest_exact():
     assert structure_diffs({**drifted, "rows": [{"class": "4", "n": 46}]}, fixture, fixtures.CAPTURED)
     assert structure_diffs({**drifted, "extra": 1}, fixture, fixtures.CAPTURED)
     assert structure_diffs({**drifted, "rows": []}, fixture, fixtures.CAPTURED)
+    assert structure_diffs({**drifted, "peak": float("inf")}, fixture, fixtures.CAPTURED)
+    assert structure_diffs({**drifted, "peak": np.float32(2.3875775)}, fixture, fixtures.CAPTURED) == []
 
 
 def test_arrays_compare_against_their_scale_or_entry_by_entry():
