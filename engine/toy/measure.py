@@ -89,3 +89,29 @@ def self_gain(W: Float[np.ndarray, "instances features hidden"],
     """
     decoder = W if W2 is None else W2
     return np.einsum("ifh,ifh->if", decoder, W)
+
+
+def negative_bias_share(b: Float[np.ndarray, "instances features"], represented: np.ndarray, threshold: float = 0.05
+                        ) -> Float[np.ndarray, "instances"]:
+    """Share of each model's represented features whose bias is below -threshold (0 where none is represented).
+
+    A negative bias is how a ReLU model filters positive interference (Elhage et al. 2022); antipodal pairs
+    interfere only negatively, which the ReLU removes without one, so their biases stay near 0.
+    """
+    represented = np.asarray(represented, dtype=bool)
+    negative = (np.asarray(b) < -threshold) & represented
+    return negative.sum(-1) / np.maximum(represented.sum(-1), 1)
+
+
+
+def output_fire_rate(gram: Float[np.ndarray, "features features"], b: Float[np.ndarray, "features"],
+                     probability: float, n_samples: int = 65_536, seed: int = 0) -> Float[np.ndarray, "features"]:
+    """Share of inputs drawn as in training (x_i = 0 w.p. 1 - p, else uniform [0, 1]) on which each output's ReLU fires.
+
+    An output that almost never fires gets almost no gradient: a feature dropped that way is stuck (a dead
+    unit, a local minimum), not merely under-trained. Seeded numpy draws, so the rate is reproducible.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(b)
+    x = (rng.random((n_samples, n)) < probability) * rng.random((n_samples, n))
+    return ((x @ np.asarray(gram, dtype=float).T + np.asarray(b, dtype=float)) > 0).mean(0)
