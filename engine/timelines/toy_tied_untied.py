@@ -36,6 +36,7 @@ class TiedUntiedSettings:
     training_seconds: float = 9.0
     read_back_threshold: float = 0.5  # a feature is represented if its diagonal entry exceeds this
     sparse_from: float = 0.1  # panels with 1-S at or below this count as "sparse" in the summary
+    stuck_fire_rate: float = 0.001  # a dropped feature whose output fires on at most this share of inputs is stuck
 
     def validate(self) -> None:
         """Reject bad user choices in one line before anything is trained."""
@@ -89,6 +90,44 @@ def _fmt_p(p: float) -> str:
     return f"{p:g}"
 
 
+def _listing(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def dropped_features(final: np.ndarray, bias: np.ndarray, probs: np.ndarray, threshold: float,
+                     max_fire_rate: float) -> list[tuple[int, list[int], float]]:
+    """Panels where the untied model drops features the tied one reads back and whose untied outputs (almost) never
+    fire on training-like inputs (engine.toy.measure.output_fire_rate): (panel, features, their highest fire rate).
+
+    final [2, panels, n, n] and bias [2, panels, n]; row 0 tied, row 1 untied.
+    """
+    from engine.toy.measure import output_fire_rate
+
+    diag = read_back(final)
+    out = []
+    for k, p in enumerate(probs):
+        lost = np.flatnonzero((diag[0, k] > threshold) & (diag[1, k] <= threshold))
+        if len(lost):
+            rate = output_fire_rate(final[1, k], bias[1, k], float(p))[lost]
+            if rate.max() <= max_fire_rate:
+                out.append((k, lost.tolist(), float(rate.max())))
+    return out
+
+
+def _rate(rate: float) -> str:
+    return "fewer than 1 in 10,000 inputs" if rate < 1e-4 else f"{rate:.2%} of inputs"
+
+
+def dropped_caption(probs: np.ndarray, dropped: list[tuple[int, list[int], float]]) -> str:
+    """Where the untied model is stuck: features the tied model keeps, lost to outputs that (almost) never fire."""
+    where = "; ".join(f"1\u2212S = {_fmt_p(probs[k])}: feature{'s' if len(lost) > 1 else ''} "
+                      f"{_listing([str(i + 1) for i in lost])}" for k, lost, _ in dropped)
+    rate = max(r for _, _, r in dropped)
+    return (f"The untied model drops features the tied one keeps (diagonal \u2248 0; 1 = most important) \u2014 "
+            f"{where}. Their outputs fire on {_rate(rate)}, so almost no gradient reaches them: stuck, not the "
+            "tied model\u2019s solution.")
+
+
 def build(settings: TiedUntiedSettings, progress: bool = False) -> Timeline:
     from engine.toy import train_cached
 
@@ -113,6 +152,7 @@ def build(settings: TiedUntiedSettings, progress: bool = False) -> Timeline:
     far_negative = bool(sparse.any() and (stats["most_negative"][1, sparse] < -1.5).all())
     tied_text = (f"Tied: W\u1d40W is symmetric by construction. Sparse features share the {m} dimensions (superposition)"
                  + (", mostly as antipodal pairs: blue \u22121 entries off the diagonal." if antipodal else "."))
+    dropped = dropped_features(final, bias[-1].astype(float), probs, thr, settings.stuck_fire_rate)
     untied_text = ("Untied: W\u2082W\u1d40 need not be symmetric."
                    + (" The decoder turns interference strongly negative (the colours clip at \u22121), where the "
                       "ReLU removes it for free." if far_negative else " Compare its off-diagonal entries with the tied row."))
@@ -128,6 +168,7 @@ def build(settings: TiedUntiedSettings, progress: bool = False) -> Timeline:
                 "of a feature comes back out. Off the diagonal: interference, red positive, blue negative.", "linear"),
         Segment("tied", 4.5, tied_text, "smooth"),
         Segment("untied", 5.0, untied_text, "smooth"),
+        *([Segment("stuck", 6.0, dropped_caption(probs, dropped), "smooth")] if dropped else []),
         Segment("summary", 5.0, summary_text, "smooth"),
     ]
     tl = Timeline(kind=KIND, title="Tied and untied weights across sparsity",
@@ -150,7 +191,8 @@ def build(settings: TiedUntiedSettings, progress: bool = False) -> Timeline:
         sparse=sparse,
     )
     tl.meta.update(claims={"dense_top": dense_top, "superposed": superposed, "antipodal": antipodal,
-                           "far_negative": far_negative})
+                           "far_negative": far_negative},
+                   dropped=[{"panel": k, "features": lost, "max_fire_rate": rate} for k, lost, rate in dropped])
     vmax_bias = float(max(np.abs(bias).max(), 1e-6))
     tl.meta.update(
         panel_labels=[f"1\u2212S = {_fmt_p(p)}" for p in probs], row_names=[ROW_NAMES[k] for k in MODELS],

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from engine.timelines.errors import SettingsError
-from engine.timelines.toy_tied_untied import (TiedUntiedSettings, antipodal_share, build, interference_stats,
-                                             read_back)
+from engine.timelines.toy_tied_untied import (TiedUntiedSettings, antipodal_share, build, dropped_caption,
+                                             dropped_features, interference_stats, read_back)
 from engine.timelines.toy_wtw import wtw_matrices
-from engine.toy import train_cached
+from engine.toy import measure, train_cached
 
 # Reduced for speed (the catalogue trains 5,000 steps at lr 3e-3 over five sparsities); the same regimes appear.
 SETTINGS = TiedUntiedSettings(feature_probability=(1.0, 0.1, 0.03), steps=1500, lr=5e-3, n_snapshots=6)
@@ -83,6 +83,69 @@ def test_interference_stats_only_counts_represented_pairs():
     stats = interference_stats(M[None])
     assert stats["max_positive"][0] == pytest.approx(0.2) and stats["most_negative"][0] == pytest.approx(-3.0)
     assert stats["asymmetry"][0] == pytest.approx(3.2)
+
+
+def test_the_stuck_caption_names_exactly_the_features_the_engine_finds_dropped(runs, timeline):
+    """Recomputed from the trained weights: features the tied model reads back and the untied does not, whose untied
+    outputs fire on (almost) no training-like input. The caption lists them and their fire rate."""
+    tied, untied = runs
+    final = np.stack([wtw_matrices(tied.W), wtw_matrices(untied.W, untied.W2)])
+    probs = np.asarray(SETTINGS.feature_probability)
+    expected = []
+    for k, p in enumerate(probs):
+        lost = np.flatnonzero((read_back(final[0, k]) > 0.5) & (read_back(final[1, k]) <= 0.5))
+        rate = measure.output_fire_rate(final[1, k], untied.b[k], float(p))[lost]
+        if len(lost) and rate.max() <= SETTINGS.stuck_fire_rate:
+            expected.append({"panel": k, "features": lost.tolist(), "max_fire_rate": pytest.approx(float(rate.max()))})
+    assert timeline.meta["dropped"] == expected and expected, "at these settings the untied model drops features"
+    stuck = [s for s in timeline.segments if s.name == "stuck"]
+    assert len(stuck) == 1
+    for d in expected:
+        names = [str(i + 1) for i in d["features"]]
+        assert (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]) in stuck[0].caption
+        assert f"1\u2212S = {probs[d['panel']]:g}: feature" in stuck[0].caption
+
+
+def test_dropped_features_on_planted_weights():
+    """Feature 0 kept by the tied row; in the untied row its output has bias -1 and no input: it never fires."""
+    n = 3
+    tied = np.eye(n)
+    untied = np.eye(n); untied[0, 0] = 0.0
+    final = np.stack([tied, untied])[:, None]           # [2 rows, 1 panel, n, n]
+    bias = np.zeros((2, 1, n)); bias[1, 0, 0] = -1.0
+    assert dropped_features(final, bias, np.array([0.1]), 0.5, 1e-3) == [(0, [0], 0.0)]
+    bias[1, 0, 0] = 0.0; untied[0, 1] = 1.0             # a live output that just reads feature 2: not stuck
+    final = np.stack([tied, untied])[:, None]
+    assert dropped_features(final, bias, np.array([0.1]), 0.5, 1e-3) == []
+    text = dropped_caption(np.array([0.03, 0.01]), [(1, [0, 3, 4], 0.0)])
+    assert "1\u2212S = 0.01: features 1, 4 and 5" in text and "fewer than 1 in 10,000 inputs" in text
+
+
+def test_output_fire_rate_counts_inputs_that_pass_the_relu():
+    gram = np.eye(2)
+    rate = measure.output_fire_rate(gram, np.array([-0.5, -2.0]), 1.0, n_samples=20_000)
+    assert rate[0] == pytest.approx(0.5, abs=0.02) and rate[1] == 0.0   # x uniform on [0, 1]: fires when x > 0.5
+
+
+@pytest.mark.slow
+def test_catalogue_untied_model_is_stuck_not_under_trained_at_sparse_densities():
+    """The catalogue's untied model at 1-S = 0.01 drops features 1, 4 and 5 (the old caption did not say). Measured:
+    its loss and read-back are the same at 5,000 and 10,000 steps (flat to 40,000 and at the reference lr 1e-3, batch
+    1024), because those outputs no longer fire: so the timeline says 'stuck' instead of training longer."""
+    from engine.toy.evaluate import per_feature_loss
+
+    settings = TiedUntiedSettings()
+    longer = TiedUntiedSettings(steps=2 * settings.steps)
+    losses, diags = [], []
+    for s in (settings, longer):
+        run = train_cached(s.toy_configs()[1])
+        losses.append(per_feature_loss(run, n_samples=65_536) @ run.importance)
+        diags.append(read_back(wtw_matrices(run.W, run.W2)))
+    np.testing.assert_allclose(losses[1], losses[0], rtol=0.1)
+    np.testing.assert_array_equal(diags[0] > 0.5, diags[1] > 0.5)
+    tl = build(settings)
+    at_001 = [d for d in tl.meta["dropped"] if settings.feature_probability[d["panel"]] == 0.01]
+    assert at_001 and {0, 3, 4} <= set(at_001[0]["features"])
 
 
 def test_timeline_is_deterministic(timeline):

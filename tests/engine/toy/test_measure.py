@@ -70,3 +70,10 @@ def test_self_gain_is_scale_free_for_untied_weights():
     W2 = np.array([[[10.0, 0.0], [0.0, 1.0]]])
     assert np.allclose(self_gain(W, W2), [[1.0, 0.0]])
     assert np.allclose(self_gain(W), feature_norms(W) ** 2)
+
+
+def test_negative_bias_share_counts_only_represented_features():
+    from engine.toy.measure import negative_bias_share
+    b = np.array([[-0.2, -0.01, -0.3, 0.5], [0.0, 0.0, 0.0, 0.0]])
+    represented = np.array([[True, True, False, False], [False, False, False, False]])
+    np.testing.assert_allclose(negative_bias_share(b, represented, 0.05), [0.5, 0.0])
