@@ -7,7 +7,20 @@
 """
 import sys
 
-from pipeline.cli import main
+EXIT_INTERRUPTED = 130
+
+
+def _main() -> int:
+    # Ctrl+C can come at any moment, including while the imports below run (the first half second):
+    # one line and 130, never a traceback. Later interrupts are handled (and cleaned up) by the run.
+    try:
+        from pipeline.cli import main
+        return main()
+    except KeyboardInterrupt:
+        print("render.py: interrupted; finished outputs are kept and listed in the manifest, nothing partial "
+              "was left; run the same command again to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main())

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from engine.atomic import atomic_write
+from engine.atomic import atomic_write, is_stale, remove
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _META = "__meta__"
@@ -33,6 +33,20 @@ class CacheError(RuntimeError):
 def default_cache_root() -> Path:
     """``$NEUROREEL_CACHE`` if set (tests point it at a temp dir), else ``data/cache``."""
     return Path(os.environ.get("NEUROREEL_CACHE", REPO_ROOT / "data" / "cache"))
+
+
+def sweep_stale(root: Path | None = None) -> list[Path]:
+    """Remove temporaries (``.*.tmp``) that killed writers left anywhere in the cache; returns them.
+
+    The cache is neuroreel's own, so every temporary in it is ours; one whose writer is alive is kept.
+    """
+    root = root or default_cache_root()
+    if not root.is_dir():
+        return []
+    stale = [p for p in root.rglob(".*.tmp") if is_stale(p)]
+    for p in stale:
+        remove(p)
+    return stale
 
 
 def _canonical(obj: Any) -> Any:

@@ -3,12 +3,15 @@ that start as soon as the first timeline is ready: ``pipeline.pool``).
 
 Incremental: an output whose timeline, scene code and render settings are unchanged (its
 ``render_key`` in the manifest) and which still reads back intact is reused, not rendered.
-Interruptible: Ctrl+C or SIGTERM stops every worker; partial files never have final names.
+Interruptible: Ctrl+C or SIGTERM stops every worker; partial files never have final names, and
+the run removes its own partial files (only its own: another render may share the folder).
+Self-repairing: leftovers of killed runs (their process is gone) are removed when a run starts.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from importlib.metadata import version
 import signal
 import sys
@@ -20,18 +23,20 @@ from typing import Iterator
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.cache import cache_key, default_cache_root
+from engine.atomic import remove_stale
+from engine.cache import cache_key, default_cache_root, sweep_stale
 from engine.fingerprint import code_fingerprint
 from engine.timeline import Timeline
 from pipeline import manifest
-from pipeline.catalogue import Entry
+from pipeline.catalogue import Entry, names as catalogue_names
 from pipeline.formats import read_back
 from pipeline.settings import RenderSettings
 from pipeline.summary import summary_table
-from pipeline.timelines import get_timeline
+from pipeline.timelines import get_timeline, retimed
 from pipeline.pool import render_streaming
-from pipeline.worker import PARTIAL_SUFFIX, RenderJob, RenderResult, render
+from pipeline.worker import RenderJob, RenderResult, remove_partials, remove_stale_partials, render
 
+EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -65,7 +70,7 @@ def _prepare(entry: Entry, req: Request, progress: bool) -> Prepared:
     timeline, path = get_timeline(entry, req.scene_settings[entry.name], progress=progress)
     if req.duration is not None or req.colours:
         if req.duration is not None:
-            timeline = timeline.retimed(req.duration)
+            timeline = retimed(timeline, req.duration, req.render.fps)
         if req.colours:
             timeline.meta["object_colours"] = req.colours
         path = default_cache_root() / "timelines" / "final" / f"{path.stem}-{cache_key(req.duration, req.colours)}.json"
@@ -83,15 +88,19 @@ def _up_to_date(req: Request, prep: Prepared, job: RenderJob) -> RenderResult | 
                   if s.get("name") == job.name and s.get("file") == job.output_name), None)
     if not entry or entry.get("render_key") != prep.render_key:
         return None
-    try:
-        info = read_back(req.out / job.output_name)
-    except Exception:
-        return None  # missing, truncated or corrupt: render again
-    if (info.width, info.height, info.frames) != (entry["width"], entry["height"], entry["frames"]):
-        return None
     sections = tuple(entry.get("sections", ()))
-    if req.render.sections and (not sections or not all((req.out / s).is_file() for s in sections)):
+    if req.render.sections and not sections:
         return None
+    # Byte-exact: a truncated, zeroed or edited output (or section clip) is rendered again.
+    recorded = [(job.output_name, entry.get("sha256"))] + list(zip(sections, entry.get("sections_sha256", ())))
+    if len(recorded) != 1 + len(sections) or not all(digest for _, digest in recorded):
+        return None
+    for rel, digest in recorded:
+        try:
+            if manifest.file_digest(req.out / rel) != digest:
+                return None
+        except OSError:
+            return None
     return RenderResult(job.name, True, 0.0, file=job.output_name, reused=True, sections=sections)
 
 
@@ -121,6 +130,8 @@ def _record(req: Request, prep: Prepared, result: RenderResult) -> None:
         "duration_s": info.duration_s, "source": prep.timeline.source, "title": prep.timeline.title,
         "description": prep.entry.description, "timeline": str(tl_rel), "render_key": prep.render_key,
         "transparent": req.render.transparent, "sections": list(result.sections),
+        "sha256": manifest.file_digest(req.out / result.file),
+        "sections_sha256": [manifest.file_digest(req.out / s) for s in result.sections],
         "phases": [{"name": s.name, "duration_s": round(s.duration, 4), "caption": s.caption}
                    for s in prep.timeline.segments],
     })
@@ -130,10 +141,14 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _clean_partials(out: Path) -> None:
-    import shutil
-    for p in out.glob(f".*{PARTIAL_SUFFIX}"):
-        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+def _sweep_leftovers(out: Path) -> None:
+    """Remove what killed runs left (their process is gone): partial folders of scenes, temporary
+    manifests and timelines in ``out``, temporaries in the cache. Nothing else is touched."""
+    scenes = catalogue_names()
+    remove_stale_partials(out, scenes)
+    remove_stale(out, ".tmp", [manifest.NAME])
+    remove_stale(out / "timelines", ".tmp", [f"{n}{ext}" for n in scenes for ext in (".json", ".npz")])
+    sweep_stale()
 
 
 @dataclass(frozen=True)
@@ -163,6 +178,12 @@ def _prepare_all(req: Request, status=None) -> Iterator[Ready | RenderResult]:
 
 
 def run(req: Request) -> int:
+    try:  # a damaged manifest is the user's to fix: say so before anything is trained or written
+        manifest.read(req.out)
+    except manifest.ManifestError as e:
+        print(f"render.py: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    _sweep_leftovers(req.out)
     console = Console(stderr=True, quiet=req.quiet)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     results: dict[str, RenderResult] = {}
@@ -209,8 +230,8 @@ def run(req: Request) -> int:
             with progress:
                 render_streaming(_prepare_all(req), req.jobs, on_event, on_progress, on_done,
                                  length=lambda job: prepared[job.name].timeline.duration)
-    except KeyboardInterrupt:
-        _clean_partials(req.out)
+    except KeyboardInterrupt:  # workers are stopped and their partial folders removed by the pool
+        remove_partials(req.out, [e.name for e in req.entries], [os.getpid()])
         print("render.py: interrupted; finished outputs are kept and listed in the manifest, nothing partial "
               "was left; run the same command again to finish", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -1,7 +1,9 @@
 """Render one scene in the current process, under its own Manim configuration.
 
 Nothing appears under a final name until it is complete: Manim writes into a private temporary
-folder inside the output folder (``.NAME.*.partial``), and finished files are renamed into place.
+folder inside the output folder (``.NAME.PID.XXXXXXXX.partial``), and finished files are renamed
+into place. The PID in the name tells whose folder it is: an interrupted run removes its own, and a
+later run removes those whose process is gone (``stale_partials``), never anyone else's.
 """
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
+from engine.atomic import leftover_owner, remove, remove_stale, temp_prefix
 from pipeline.settings import RenderSettings
 
 PARTIAL_SUFFIX = ".partial"
@@ -48,11 +51,32 @@ class RenderResult:
 def _publish_dir(staged: Path, final: Path) -> None:
     """Replace a folder by another in two renames, so a reader sees the old or the new, never half."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    old = final.with_name(f".{final.name}.old{PARTIAL_SUFFIX}")
+    old = final.with_name(f"{temp_prefix(final.name)}old{PARTIAL_SUFFIX}")
     if final.exists():
         final.rename(old)
     staged.rename(final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _partial_folders(out_dir: Path) -> list[Path]:
+    """Where partial folders live: the output folder and the sections folder."""
+    return [out_dir, out_dir / "sections"]
+
+
+def remove_partials(out_dir: Path, names: Iterable[str], pids: Iterable[int]) -> None:
+    """Remove the partial folders of scenes ``names`` made by processes ``pids`` (a run's own, or a dead worker's)."""
+    names, pids = set(names), set(pids)
+    for folder in _partial_folders(out_dir):
+        for p in folder.glob(f".*{PARTIAL_SUFFIX}") if folder.is_dir() else ():
+            owner = leftover_owner(p, names)
+            if owner is not None and owner[1] in pids:
+                remove(p)
+
+
+def remove_stale_partials(out_dir: Path, names: Iterable[str]) -> None:
+    """Remove partial folders of scenes ``names`` whose process is gone (killed runs); others are kept."""
+    for folder in _partial_folders(out_dir):
+        remove_stale(folder, PARTIAL_SUFFIX, names)
 
 
 def _collect_sections(writer, staged_root: Path, ext: str) -> list[Path]:
@@ -70,7 +94,7 @@ def render(job: RenderJob, progress: Callable[[str, float], None] | None = None)
     """Render ``job`` to ``out_dir/NAME.EXT``; failures come back as results rather than raising."""
     start = time.perf_counter()
     out_dir = Path(job.out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{job.name}.", suffix=PARTIAL_SUFFIX, dir=out_dir))
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(job.name), suffix=PARTIAL_SUFFIX, dir=out_dir))
     try:
         from manim import tempconfig
 

@@ -1,0 +1,252 @@
+"""render.py under process, interrupt and filesystem faults (docs/reliability.md lists each case).
+
+Interrupts are sent as a terminal sends them: SIGINT to the whole process group (render.py and its
+workers), started in a session of its own with SIGINT at its default. Moments are chosen by what
+the run has visibly reached (torch loaded, a worker's partial folder), never by guessed sleeps,
+except for the deliberately early interrupts.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_render_cli import ROOT, render_py, tree
+
+FAST = ["--scene", "toy_wtw", "--set", "steps=300", "--resolution", "320x180", "--fps", "5", "--duration", "5"]
+TWO = ["--scene", "toy_wtw", "--scene", "toy_phase", "--set", "steps=300", "--resolution", "320x180", "--fps", "5",
+       "--duration", "6", "--jobs", "2"]
+INTERRUPTED = "render.py: interrupted;"
+
+
+def start(*args: str) -> subprocess.Popen:
+    """render.py in its own process group, SIGINT at its default (as a terminal's foreground job)."""
+    return subprocess.Popen([sys.executable, str(ROOT / "render.py"), *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def ctrl_c(proc: subprocess.Popen, timeout: float = 60) -> str:
+    """Send Ctrl+C to the run's process group; its stderr once it has exited."""
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=timeout)
+    return err
+
+
+def wait_for(condition, proc: subprocess.Popen, timeout: float = 240, what: str = "") -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert proc.poll() is None, f"render.py exited before {what}: {proc.communicate()}"
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def dead_pid() -> int:
+    """The PID of a process that has exited (what a SIGKILLed run leaves in its temporary names)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def writers_of(parent: int, needle: str) -> list[int]:
+    """Child processes of ``parent`` holding a file open whose path contains ``needle`` (a scene's worker)."""
+    children = []
+    for task in Path(f"/proc/{parent}/task").glob("*"):  # workers are started by a helper thread
+        try:
+            children += (task / "children").read_text().split()
+        except OSError:
+            pass
+    found = []
+    for child in children:
+        try:
+            targets = [os.readlink(f"/proc/{child}/fd/{fd}") for fd in os.listdir(f"/proc/{child}/fd")]
+        except OSError:
+            continue  # gone meanwhile, or a file closed while listing
+        if any(needle in t and ".partial/" in t for t in targets):
+            found.append(int(child))
+    return found
+
+
+def others_files(out: Path) -> dict[str, Path]:
+    """Files that look like ours but are not this run's: a user's, and a live render's."""
+    files = {"user_file": out / ".my_notes.partial", "user_folder": out / ".backup.partial",
+             "live_run": out / f".toy_phase.{os.getpid()}.abcd1234.partial"}
+    files["user_file"].write_text("my notes")
+    for d in (files["user_folder"], files["live_run"]):
+        d.mkdir()
+        (d / "keep.txt").write_text("keep")
+    return files
+
+
+def assert_quiet_interrupt(proc: subprocess.Popen, err: str) -> None:
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [err.strip().splitlines()[-1]] and INTERRUPTED in err, err
+    for noise in ("Traceback", "terminate called", "leaked", "KeyboardInterrupt"):
+        assert noise not in err
+
+
+def our_partials(out: Path) -> list[Path]:
+    return [p for p in out.rglob(".*") if re.fullmatch(r"\.toy_(wtw|phase)\.\d+\.\w{8}\.partial", p.name)
+            and str(os.getpid()) not in p.name]
+
+
+# Defects 1, 3, 18: Ctrl+C while a timeline trains, with several jobs.
+def test_ctrl_c_during_training_with_jobs_exits_130_quietly_and_removes_only_its_own(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    keep = others_files(out)
+    proc = start("--scene", "toy_wtw", "--set", "steps=400000", "--jobs", "2", "--out", str(out), "--quiet")
+    maps = Path(f"/proc/{proc.pid}/maps")
+    wait_for(lambda: "libtorch_cpu" in maps.read_text(), proc, what="torch is loaded")
+    cpu = cpu_seconds(proc.pid)
+    wait_for(lambda: cpu_seconds(proc.pid) > cpu + 2, proc, what="training has run for 2 CPU seconds")
+    err = ctrl_c(proc)
+    assert_quiet_interrupt(proc, err)
+    assert all(p.exists() for p in keep.values()), tree(out)
+    assert (keep["user_folder"] / "keep.txt").read_text() == "keep"
+    assert our_partials(out) == [] and not (out / "manifest.json").exists()
+
+
+# Defects 1, 18: Ctrl+C while two workers render.
+def test_ctrl_c_while_workers_render_is_quiet_and_leaves_others_files(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    keep = others_files(out)
+    proc = start(*TWO, "--out", str(out), "--quiet")
+    wait_for(lambda: list(out.glob(".toy_*.*.partial/media/**/*.mp4")), proc, what="a worker writes video")
+    err = ctrl_c(proc)
+    assert_quiet_interrupt(proc, err)
+    assert all(p.exists() for p in keep.values()), tree(out)
+    assert our_partials(out) == []
+
+
+# Defect 18: Ctrl+C in the first half second (while Python imports) is one line, not a traceback.
+@pytest.mark.parametrize("delay", [0.15, 0.3, 0.5])
+def test_ctrl_c_at_start_up_is_one_line(tmp_path, delay):
+    proc = start(*FAST, "--out", str(tmp_path / "out"))
+    time.sleep(delay)
+    err = ctrl_c(proc)
+    if proc.returncode == -signal.SIGINT:  # before Python's own handler existed: silent, shells say 130
+        assert err == ""
+        return
+    assert_quiet_interrupt(proc, err)
+
+
+# Defect 4: a worker killed (as by the out-of-memory killer) costs only its own scene.
+@pytest.mark.parametrize("kills", [1, 2])
+def test_a_killed_worker_costs_only_its_scene(tmp_path, kills):
+    out = tmp_path / "out"
+    proc = start(*TWO, "--out", str(out))
+    killed: set[int] = set()
+
+    def kill_toy_wtw_workers() -> bool:
+        for pid in writers_of(proc.pid, "/.toy_wtw."):
+            if pid not in killed:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+        return len(killed) >= kills
+
+    wait_for(kill_toy_wtw_workers, proc, what=f"{kills} toy_wtw worker(s) to kill")
+    _, err = proc.communicate(timeout=300)
+    scenes = {s["name"]: s for s in json.loads((out / "manifest.json").read_text())["scenes"]}
+    assert "BrokenProcessPool" not in err and "Traceback" not in err
+    assert "toy_phase" in scenes and (out / "toy_phase.mp4").is_file()  # the other scene still rendered
+    assert our_partials(out) == [], tree(out)
+    if kills == 1:  # retried once in a fresh worker
+        assert proc.returncode == 0, err
+        assert "toy_wtw" in scenes and (out / "toy_wtw.mp4").is_file()
+    else:
+        assert proc.returncode == 1, err
+        assert "toy_wtw" not in scenes and not (out / "toy_wtw.mp4").exists()
+        assert "SIGKILL" in err and "FAILED" in err
+
+
+# Defect 5: leftovers of killed runs are removed by a later run; only those.
+def test_a_later_run_removes_stale_leftovers_and_nothing_else(tmp_path, isolated_cache):
+    out = tmp_path / "out"
+    (out / "timelines").mkdir(parents=True)
+    (out / "sections").mkdir()
+    (isolated_cache / "toy").mkdir(parents=True, exist_ok=True)
+    dead = dead_pid()
+    stale = [out / f".toy_wtw.{dead}.abcd1234.partial", out / f".manifest.json.{dead}.x1y2z3w4.tmp",
+             out / "timelines" / f".toy_wtw.json.{dead}.abcdefgh.tmp", out / "sections" / f".toy_wtw.{dead}.old.partial",
+             isolated_cache / "toy" / f".0123abcd.npz.{dead}.abcdefgh.tmp", out / ".grid_minilm.k2j4h5g6.partial"]
+    for p in stale:
+        p.mkdir() if p.suffix == ".partial" else p.write_text("half")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(stale[-1], (two_days_ago, two_days_ago))  # an older version's leftover: no PID, but old
+    keep = others_files(out)
+    keep["not_a_scene"] = out / f".my_notes.{dead}.abcdefgh.partial"
+    keep["not_ours_in_cache"] = isolated_cache / "toy" / "notes.tmp"
+    keep["fresh_no_pid"] = out / ".toy_wtw.abcdefgh.partial"
+    for k in ("not_a_scene", "not_ours_in_cache", "fresh_no_pid"):
+        keep[k].write_text("keep")
+    res = render_py(*FAST, "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert [p for p in stale if p.exists()] == []
+    assert [k for k, p in keep.items() if not p.exists()] == []
+
+
+# Defect 6: two writers of one manifest never lose each other's entries.
+def test_concurrent_manifest_updates_are_all_kept(tmp_path):
+    go = tmp_path / "go"
+    code = ("import sys, time, pathlib\nfrom pipeline import manifest\n"
+            "out, tag, go = pathlib.Path(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3])\n"
+            "while not go.exists(): time.sleep(0.001)\n"
+            "for i in range(40):\n"
+            "    manifest.upsert(out, dict(name=f'{tag}{i}', file=f'{tag}{i}.mp4', width=1, height=1, fps=1,"
+            " frames=1, duration_s=1, source='s', timeline='t'))\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), tag, str(go)], cwd=ROOT) for tag in "ab"]
+    time.sleep(1.0)  # both have imported and are waiting
+    go.touch()
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    names = {s["name"] for s in json.loads((tmp_path / "manifest.json").read_text())["scenes"]}
+    assert names == {f"{t}{i}" for t in "ab" for i in range(40)}
+
+
+# Defect 10: a damaged manifest is one line, exit 2, before anything is trained or written.
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"scenes": [1]}', '{"scenes": [{"name": "x"}]}'])
+@pytest.mark.parametrize("force", [False, True])
+def test_damaged_manifest_is_one_line_exit_2_and_nothing_is_published(tmp_path, content, force):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text(content)
+    res = render_py(*FAST, "--set", "steps=301", "--out", str(out), *(["--force"] if force else []), timeout=120)
+    assert res.returncode == 2, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "manifest.json" in res.stderr
+    assert tree(out) == ["manifest.json"] and (out / "manifest.json").read_text() == content
+
+
+# Defect 11: an output damaged in the middle (same size, same header) is rendered again, not reused.
+def test_an_output_zeroed_in_the_middle_is_rendered_again(tmp_path):
+    out = tmp_path / "out"
+    assert render_py(*FAST, "--out", str(out), "--quiet").returncode == 0
+    video = out / "toy_wtw.mp4"
+    good = video.read_bytes()
+    middle = len(good) // 2
+    video.write_bytes(good[:middle] + bytes(4096) + good[middle + 4096:])
+    res = render_py(*FAST, "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "reused" not in res.stderr and "rendered" in res.stderr
+    assert video.read_bytes() == good  # deterministic render, so the repair is byte-exact
+
+
+# Defect 16: an empty --out is refused instead of meaning the current folder.
+def test_empty_out_is_refused(tmp_path):
+    res = subprocess.run([sys.executable, str(ROOT / "render.py"), *FAST, "--out", ""], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "--out" in res.stderr
+    assert tree(tmp_path) == []
