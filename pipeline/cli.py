@@ -183,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = _render_settings(args)
         colours = parse_colours(args.colours)
         scene_settings = _scene_settings(args, entries)
+        if not args.out.strip():  # Path('') is '.', which would scatter outputs into the current folder
+            raise UsageError("--out needs a folder name, not an empty string (e.g. --out media)")
         out = Path(args.out)
         check_out_dir(out)
     except (UsageError, OptionError) as e:
