@@ -4,7 +4,8 @@
     those two), as one pixel image with the counts written on it;
 (b) the chosen polysemantic neuron on a snippet of each of its two concepts, tokens as chips whose
     colour is the activation (Neuroscope style), swept left to right;
-(c) an artifact neuron: its snippet, and how much of each response sits on shared tokens.
+(c) an artifact neuron: its snippet, and how much of each response sits on tokens it also fires on
+    in other kinds of text.
 """
 from __future__ import annotations
 
@@ -169,11 +170,13 @@ class NeuronHunt(TimelineScene):
         heat.move_to([-2.2, self.top - 0.75 - cell * k / 2, 0])
         left, top = heat.get_left()[0], heat.get_top()[1]
         frac = counts / max(counts.max(), 1.0)
+        chance = np.asarray(tl.arrays["pair_chance"], dtype=float)
         diag_numbers, off_numbers = VGroup(), VGroup()
         for r in range(k):
             for c in range(k):
                 colour = style.BACKGROUND if frac[r, c] > 0.55 else style.TEXT
-                m = text(f"{int(counts[r, c]):,}", style.LABEL_SIZE, colour)
+                m = VGroup(text(f"{int(counts[r, c]):,}", style.LABEL_SIZE, colour),
+                           text(f"({chance[r, c]:.1f})", style.SMALL_SIZE, colour)).arrange(DOWN, buff=0.06)
                 (diag_numbers if r == c else off_numbers).add(m.move_to([left + cell * (c + 0.5), top - cell * (r + 0.5), 0]))
         rows = VGroup(*[text(s, style.LABEL_SIZE, self.colours[i]) for i, s in enumerate(labels)])
         for i, m in enumerate(rows):
@@ -185,11 +188,15 @@ class NeuronHunt(TimelineScene):
             m.shift(UP * (top + 0.12 - m.get_bottom()[1]))
             cols.add(m)
         legend = VGroup(text("diagonal: one kind only (monosemantic)", style.SMALL_SIZE),
-                        text("off the diagonal: exactly those two kinds", style.SMALL_SIZE)
+                        text("off the diagonal: exactly those two kinds", style.SMALL_SIZE),
+                        text("(in brackets: chance, labels shuffled)", style.SMALL_SIZE, style.MUTED)
                         ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
         c = tl.meta["counts"]
-        notes = VGroup(text(f"3 or more kinds: {tl.meta['responds_to_more']:,}", style.LABEL_SIZE),
-                       text(f"artifacts (shared tokens): {c['artifact']:,}", style.LABEL_SIZE),
+        ch = tl.meta["chance"]["labels"]
+        more = tl.meta["responds_to_more_chance"]["mean"]
+        notes = VGroup(text(f"3 or more kinds: {tl.meta['responds_to_more']:,} ({more:.1f})", style.LABEL_SIZE),
+                       text(f"artifacts: {c['artifact']:,} ({ch['artifact']['mean']:.1f})", style.LABEL_SIZE),
+                       text(f"broad (no kind beats chance): {c['broad']:,}", style.LABEL_SIZE, style.MUTED),
                        text(f"dead: {c['dead']:,}", style.LABEL_SIZE, style.MUTED)
                        ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
         side = VGroup(legend, notes).arrange(DOWN, aligned_edge=LEFT, buff=0.45)
@@ -279,8 +286,9 @@ class NeuronHunt(TimelineScene):
                 shown.append((tag, snip))
                 y = snip.get_bottom()[1] - 0.25
 
-        # One bar per response: the share of its active mass on shared tokens (grey, from the left),
-        # the rest on the concept's own content (its colour); the detector's line at generic_share_min.
+        # One bar per response: the share of its active mass on tokens the neuron also fires on in other
+        # kinds of text (grey, from the left), the rest on the concept's own content (its colour);
+        # the detector's line at token_share_max.
         bar_w, bar_h, row_gap = 5.5, 0.32, 0.85
         name_w = max(text_width(labels[r["concept_index"]], style.LABEL_SIZE) for r in resp) + 0.3
         x_bar = -usable_width() / 2 + name_w
@@ -294,16 +302,17 @@ class NeuronHunt(TimelineScene):
             colour = self.colours[r["concept_index"]]
             name = text(labels[r["concept_index"]], style.LABEL_SIZE, colour)
             name.move_to([x_bar - 0.3 - name.width / 2, y, 0])
-            g = float(r["generic_share"])
+            g = float(r["token_share"])
             shared = Rectangle(width=max(bar_w * g, 1e-3), height=bar_h, stroke_width=0, fill_color=style.SHARED_TOKENS,
                                fill_opacity=1).move_to([x_bar + bar_w * g / 2, y, 0])
             content = Rectangle(width=max(bar_w * (1 - g), 1e-3), height=bar_h, stroke_width=0, fill_color=colour,
                                 fill_opacity=1).move_to([x_bar + bar_w * g + bar_w * (1 - g) / 2, y, 0])
             is_shared = r["carried_by"] != "content"
-            note = text(f"{g:.0%} on shared tokens \u2192 {'shared tokens' if is_shared else 'content'}",
+            note = text(f"{g:.0%} \u2192 {'the tokens' if is_shared else 'content'}",
                         style.SMALL_SIZE, style.HIGHLIGHT if is_shared else style.TEXT)
             note.next_to([x_bar + bar_w, y, 0], RIGHT, buff=0.3)
-            tops = text("top tokens: " + "  ".join(r["top_tokens"]), style.SMALL_SIZE, style.MUTED)
+            tops = text(("fires elsewhere too on: " + "  ".join(r["shared_types"][:4])) if is_shared and r["shared_types"]
+                        else "top tokens: " + "  ".join(r["top_tokens"]), style.SMALL_SIZE, style.MUTED)
             tops.move_to([x_bar + tops.width / 2, y - bar_h / 2 - 0.08 - tops.height / 2, 0])
             row = VGroup(name, shared, content, note, tops)
             rows.add(row)
@@ -313,7 +322,8 @@ class NeuronHunt(TimelineScene):
         top_y, bottom_y = tick_label.get_bottom()[1] - 0.05, rows[-1][1].get_bottom()[1] - 0.05
         tick = DashedLine([x_thr, top_y, 0], [x_thr, bottom_y, 0], color=style.TEXT, stroke_width=2, dash_length=0.06)
         key = VGroup(Rectangle(width=0.25, height=0.18, stroke_width=0, fill_color=style.SHARED_TOKENS, fill_opacity=1),
-                     text("share on shared tokens", style.SMALL_SIZE, style.MUTED)).arrange(RIGHT, buff=0.12)
+                     text("share on tokens it also fires on in other kinds of text", style.SMALL_SIZE,
+                          style.MUTED)).arrange(RIGHT, buff=0.12)
         key.move_to([x_bar + key.width / 2, tick_label.get_center()[1], 0])
         verdict = VGroup(verdict_text)
         if shared_row is not None:

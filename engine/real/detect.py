@@ -135,7 +135,7 @@ def neuron_stats(acts: ActivationSet, config: DetectionConfig = DetectionConfig(
     unknown = [c for c in tested_names if c not in pool]
     if unknown or not tested_names or len(set(tested_names)) != len(tested_names):
         raise ValueError(f"concepts to test must be distinct concepts of the set ({', '.join(pool)}); got {tested_names}")
-    index = {c: i for i, c in enumerate(pool)}
+    index = {c: i for i, c in enumerate(sorted(pool))}  # codes by name: the set's concept order changes nothing
     codes = np.array([index[c] for c in acts.concept.tolist()], dtype=np.int64)
     tested = np.array([index[c] for c in tested_names], dtype=np.int64)
     a = acts.activations

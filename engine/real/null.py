@@ -66,7 +66,13 @@ def units_of(codes: Int[np.ndarray, "tokens"], sequence: np.ndarray | None, imag
         key = codes.astype(np.int64) * (t + 1) + rank
         kind = f"token runs of {fallback_unit_tokens}"
     _, first, of_token = np.unique(key, return_index=True, return_inverse=True)
-    return Units(of_token=of_token.astype(np.int64), concept=codes[first].astype(np.int64),
+    # Units ordered by concept code, then by first appearance: neither snippet ids nor where a concept
+    # sits in the set change which units a seeded permutation groups together.
+    order = np.lexsort((first, codes[first]))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    of_token = rank[of_token]
+    return Units(of_token=of_token.astype(np.int64), concept=codes[first[order]].astype(np.int64),
                  tokens=np.bincount(of_token, minlength=len(first)).astype(np.float64), kind=kind)
 
 

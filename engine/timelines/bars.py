@@ -1,7 +1,8 @@
 """Timeline for the polysemanticity bar chart: each neuron's mean activation on each object's text.
 
 Real neurons (MiniLM block 5 by default, or a user's activation file) are classified by the
-detector on the objects' probe texts, and about ten are chosen by the rule of
+detector on the objects' probe texts against a permutation null (labels shuffled across snippets
+of the objects and their matched background: dog, tree, boat), and about ten are chosen by the rule of
 :data:`engine.timelines.hunt_common.CHOICE_RULE`: a few that respond to one object each, then
 some that respond to several. The video grows one object's bars at a time, then shows them all,
 then outlines the polysemantic neurons.
@@ -14,9 +15,9 @@ import numpy as np
 
 from engine.timeline import Segment, Timeline, Track
 from engine.timelines.errors import SettingsError
-from engine.timelines.hunt_common import (CHOICE_RULE, check_objects, check_source_choice, choose_neurons,
-                                          concept_label, join_words, jsonable, layer_words, open_activations,
-                                          short_name)
+from engine.timelines.hunt_common import (CHOICE_RULE, chance_meta, chance_text, check_objects, check_source_choice,
+                                          choose_neurons, concept_label, detect_concepts, join_words, jsonable,
+                                          layer_words, open_activations, short_name)
 
 KIND = "real.poly_bars"
 DIM = 0.3  # opacity of bars that are not the focus
@@ -48,12 +49,12 @@ class BarsSettings:
 
 
 def build(settings: BarsSettings, progress: bool = False) -> Timeline:
-    from engine.polysemantic import concept_means, detect
+    from engine.polysemantic import concept_means
 
     settings.validate()
     objects = tuple(settings.objects)
     acts, description = open_activations(settings.source, settings.activations, settings.layer, objects)
-    report = detect(acts)
+    report = detect_concepts(acts, objects)
     means = concept_means(acts, objects)  # [objects, neurons]
     choice = choose_neurons(report, means, objects, settings.per_object, settings.n_neurons)
     if len(choice.indices) == 0:
@@ -67,6 +68,7 @@ def build(settings: BarsSettings, progress: bool = False) -> Timeline:
     poly = np.array([len(g) > 1 for g in choice.groups])
     tokens = {o: int(acts.mask(o).sum()) for o in objects}
     counts = report.counts()
+    chance = report.chance()
     where = layer_words(acts)
 
     segments = [Segment("intro", settings.intro_seconds,
@@ -91,10 +93,13 @@ def build(settings: BarsSettings, progress: bool = False) -> Timeline:
     segments.append(Segment("together", settings.together_seconds,
                             f"All together: {n - n_poly} of these neurons answer one object, "
                             f"{n_poly} answer more than one.", "smooth"))
+    outlined = ("Outlined: polysemantic neurons, each response beating shuffled labels. " if n_poly
+                 else "No neuron here responds to two or more objects beyond chance. ")
     segments.append(Segment("polysemantic", settings.shared_seconds,
-                            f"Outlined: polysemantic neurons, responding to two or more objects. "
-                            f"In all of {where}, {counts['polysemantic']:,} of {report_size(report):,} neurons "
-                            f"are polysemantic on these texts, {counts['monosemantic']:,} monosemantic.", "smooth"))
+                            f"{outlined}In all of {where} ({report_size(report):,} neurons): "
+                            f"{chance_text(chance['polysemantic'])} polysemantic, "
+                            f"{chance_text(chance['monosemantic'])} monosemantic, "
+                            f"{counts['broad']:,} broad (no object beats chance).", "smooth"))
 
     tl = Timeline(kind=KIND, title="Which objects does each neuron respond to?",
                   source=f"{description} \u00b7 probe texts: {', '.join(f'{o} {tokens[o]:,}' for o in objects)} tokens",
@@ -145,7 +150,7 @@ def build(settings: BarsSettings, progress: bool = False) -> Timeline:
                           for g in choice.groups],
         detector_labels=[report.neurons[i].label for i in choice.indices],
         value_range=[lo, hi], y_label="mean activation per token", hook=acts.hook or "",
-        counts=counts, rule=CHOICE_RULE, settings=jsonable(settings),
+        counts=counts, chance=chance_meta(report), rule=CHOICE_RULE, settings=jsonable(settings),
     )
     return tl.validate()
 

@@ -16,7 +16,8 @@ import numpy as np
 
 from engine.timeline import Segment, Timeline, Track
 from engine.timelines.errors import SettingsError
-from engine.timelines.hunt_common import check_source_choice, join_words, jsonable, layer_words, short_name
+from engine.timelines.hunt_common import (chance_meta, chance_text, check_source_choice, join_words, jsonable,
+                                          layer_words, short_name)
 
 KIND = "real.digits_neuron"
 
@@ -89,7 +90,7 @@ def build(settings: DigitsSettings, progress: bool = False) -> Timeline:
         raise SettingsError(str(e)) from None
     if settings.neuron is not None and settings.neuron >= acts.n_neurons:
         raise SettingsError(f"neuron = {settings.neuron}, but {src.description} has {acts.n_neurons} hidden neurons")
-    report = detect(acts)
+    report = detect(acts)  # every class tested; each image is its own unit of the null
     if settings.neuron is not None:
         chosen = report.neurons[settings.neuron]
         if chosen.label == "dead":
@@ -117,9 +118,10 @@ def build(settings: DigitsSettings, progress: bool = False) -> Timeline:
         images.append(acts.image[idx])
         r["n_images"] = int(acts.mask(r["class"]).sum())
     counts = report.counts()
+    chance = report.chance()
     label = short_name(chosen.name)
-    n_multi = sum(1 for x in report.neurons if len(x.content_concepts) >= 2)
-    n_one = sum(1 for x in report.neurons if x.label == "monosemantic")
+    n_multi = report.measure(lambda c: int((c.content.sum(axis=0) >= 2).sum()))
+    n_one = chance["monosemantic"]
     per_class = int(round(np.mean([acts.mask(c).sum() for c in classes])))
     accuracy = getattr(src, "test_accuracy", None)
     what = (f"A small network learned to read 8\u00d78 handwritten digits ({accuracy:.1%} of held-out images right)"
@@ -144,8 +146,9 @@ def build(settings: DigitsSettings, progress: bool = False) -> Timeline:
             cap = f"And the {c}s that drive it hardest: they barely move it ({image_acts[k][0]:.1f} at most)."
         segments.append(Segment(f"row_{k}", settings.row_seconds, cap, "smooth"))
     segments.append(Segment("summary", settings.summary_seconds,
-                            f"One neuron, several digits. {n_multi} of the {acts.n_neurons} hidden neurons respond to two "
-                            f"or more digits, {n_one or 'none'} to just one: the network stores ten classes in superposition.",
+                            f"One neuron, several digits. {chance_text(n_multi)} of the {acts.n_neurons} hidden neurons "
+                            f"respond to two or more digits beyond shuffled labels, {chance_text(n_one)} to just one. "
+                            f"Polysemantic, yet {acts.n_neurons} neurons for {len(classes)} classes need no superposition.",
                             "smooth"))
     tl = Timeline(kind=KIND, title="One neuron, several digits", source=f"{src.description} \u00b7 held-out images",
                   segments=segments)
@@ -162,7 +165,8 @@ def build(settings: DigitsSettings, progress: bool = False) -> Timeline:
     tl.meta.update(
         neuron={"index": int(n), "name": chosen.name, "label": label, "label_kind": chosen.label,
                 "concepts": list(chosen.concepts), "peak": chosen.peak, "threshold": chosen.threshold},
-        classes=list(classes), rows=rows, counts=counts, n_hidden=int(acts.n_neurons), hook=acts.hook or "", layer=layer_words(acts),
+        classes=list(classes), rows=rows, counts=counts, chance=chance_meta(report),
+        multi_class={"real": int(n_multi.real), "mean": n_multi.mean, "max": n_multi.max}, n_hidden=int(acts.n_neurons), hook=acts.hook or "", layer=layer_words(acts),
         image_tokens=[[str(acts.token[i]) for i in idx] for idx in image_rows],
         bar_label="share of images above half its peak", rule=NEURON_RULE, settings=jsonable(settings),
     )

@@ -14,8 +14,8 @@ import numpy as np
 
 from engine.timeline import Segment, Timeline, Track
 from engine.timelines.errors import SettingsError
-from engine.timelines.grid_data import (GridData, GridDataSettings, settings_json, source_line, source_words,
-                                        grid_data, join_words)
+from engine.timelines.grid_data import (GridData, GridDataSettings, grid_data, join_words, layer_sentence,
+                                        settings_json, source_line, source_words)
 
 KIND = "grid.superposition"
 
@@ -123,34 +123,38 @@ def _captions(data: GridData) -> dict[str, str]:
             if data.toy:
                 how = (f"its activation with only {label} switched on, from 0 (dark) to its strongest response to any "
                        f"of the {data.n_concepts} features (full colour).")
+                caps[f"object_{i}"] = f"{label.capitalize()}: {k} neurons serve it. A neuron's brightness is {how}"
             else:
                 how = (f"its mean activation on {_one_input(data, label)}, from its weakest (dark) to its "
-                       f"strongest response over {_all_inputs(data)} (full colour).")
-            caps[f"object_{i}"] = f"{label.capitalize()}: {k} neurons serve it. A neuron's brightness is {how}"
+                       f"strongest response over {_all_inputs(data)} (full colour)")
+                caps[f"object_{i}"] = (f"{label.capitalize()}: {k} neurons serve it (their response beats shuffled "
+                                       f"labels). Brightness is {how}.")
         else:
             again = int((served & seen).sum())
             earlier = join_words(list(labels[:i]))
-            caps[f"object_{i}"] = (f"{label.capitalize()}: {k} neurons serve it; {again} of them already lit up "
-                                   f"for {earlier}. The previous pattern fades away.")
+            caps[f"object_{i}"] = (f"{label.capitalize()}: {k} neurons serve it; {again} of them already served "
+                                   f"{earlier}. The previous pattern fades away.")
         seen |= served
     caps["combined"] = (f"All at once: each circle splits into one wedge per {'feature' if data.toy else 'object'}. "
                         "The stronger the neuron's response to it, the longer and brighter the wedge.")
     shared = int((data.group_size >= 2).sum())
     n_obj = len(labels)
     noun = "features" if data.toy else "objects"
-    caps["shared"] = (f"The {shared} outlined neurons serve two or more {noun}: the {n_obj} {noun} do not get "
-                      f"{n_obj} separate sets of neurons. Reusing neurons for several concepts is how a layer fits "
-                      f"more concepts than it has neurons: superposition.")
     if data.toy:
+        caps["shared"] = (f"The {shared} outlined neurons serve two or more {noun}: the {n_obj} {noun} do not get "
+                          f"{n_obj} separate sets of neurons. Reusing neurons for several concepts is how a layer fits "
+                          f"more concepts than it has neurons: superposition.")
         fpn = data.extra["features_per_neuron"]
         caps["count"] = (f"{count_sentence(data)}. Across all {data.n_concepts} features, each neuron serves "
                          f"{fpn:.1f} of them on average.")
     else:
-        lc = data.layer_counts
+        outlined = (f"The {shared} outlined neuron{'s' if shared != 1 else ''} serve{'s' if shared == 1 else ''} "
+                    f"two or more {noun}, each response beating shuffled labels" if shared
+                    else f"No neuron here serves two or more {noun} beyond chance")
+        caps["shared"] = f"{outlined}. {layer_sentence(data)}"
         if data.cells < data.layer_size:
-            caps["count"] = (f"{count_sentence(data)}. The grid rule picks about half specific, half shared; in the "
-                             f"whole layer, {int(lc[1]):,} of {data.layer_size:,} neurons prefer one of these objects "
-                             f"and {int(lc[2:].sum()):,} prefer several.")
+            caps["count"] = (f"{count_sentence(data)}. Every shared neuron that passes the null is shown; the other "
+                             f"cells are the most significant single-{noun[:-1]} neurons.")
         else:
             caps["count"] = f"{count_sentence(data)}: the whole layer of {data.layer_size} neurons."
     return caps
@@ -172,7 +176,7 @@ def build(settings: GridSettings, progress: bool = False) -> Timeline:
         Segment("count", settings.count_seconds, caps["count"], "smooth"),
     ]
     title = ("Superposition on a grid of toy-model neurons" if data.toy
-             else "Superposition on a grid of real neurons")
+             else "Which objects does each real neuron serve?")
     tl = Timeline(kind=KIND, title=title, source=source_line(data), segments=segments)
 
     # weights[o]: how strongly object o's pattern is shown. The newest object rises to 1 while the
@@ -211,6 +215,7 @@ def build(settings: GridSettings, progress: bool = False) -> Timeline:
     tl.meta.update(objects=list(data.objects), labels=list(data.labels), toy=data.toy, names=list(data.names),
                    grid=[rows_, cols_], count_rows=count_rows(data), rule=data.rule, n_concepts=data.n_concepts,
                    layer_size=data.layer_size, layer_counts=[int(c) for c in data.layer_counts],
+                   layer_chance=data.extra.get("layer_chance"),
                    brightness_key=["weakest", "strongest"] if not data.toy else ["0", "strongest"],
                    settings=settings_json(settings))
     return tl.validate()

@@ -7,7 +7,9 @@ The data (:func:`grid_data`) comes from one of two places:
   activation file via ``activations``): the grid's 49 neurons are chosen by the grid rule of
   :func:`engine.real.grid.select_grid` (docs/activations.md, "The grid's 49 neurons"); a neuron's
   response to an object is its mean activation on that object's tokens, and the objects it
-  *serves* are the group the rule assigned it to;
+  *serves* are those whose response beats the permutation null (labels shuffled across snippets
+  of the objects and their matched background); ``layer_counts`` count the whole layer the same
+  way, with their chance level in ``extra["layer_chance"]``;
 * the toy model in superposition (``source="toy"``): the hidden layer of the ``neuron`` toy model
   ``h = ReLU(W x)``, ``x' = ReLU(W^T h + b)`` with more sparse features than neurons; the "objects"
   are features, a neuron's response to feature k is its activation when only feature k is on at
@@ -176,6 +178,7 @@ class GridData:
     n_concepts: int  # concepts (or toy features) the scaling ran over
     layer_size: int  # neurons in the layer the cells come from
     layer_counts: np.ndarray  # int [objects + 1]: neurons of the whole layer serving exactly k objects
+    # (real sources: beside their chance level in extra["layer_chance"], the same count on label shuffles)
     rule: str  # how the cells and their objects were chosen
     medium: str = "text"  # what the objects are made of: "text" (probe texts), "images" (digits), "file", "toy"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -225,32 +228,41 @@ def _real_data(settings: GridDataSettings) -> GridData:
     from engine.real.probes import ProbeError
     from engine.real.sources import SourceError, open_source
 
+    from engine.polysemantic import background_of
+
     objects = settings.objects
     try:
         source = open_source(settings.spec, layer=settings.layer)
-        background = [c for c in source.concepts if c not in objects]
+        background = background_of(source, objects)
         acts = source.capture([*objects, *background])  # as engine.polysemantic.grid_neurons does
     except (ActivationFileError, SourceError, ProbeError) as e:
         raise SettingsError(str(e)) from None
     cells = min(settings.n_neurons, acts.n_neurons)
     try:
         selection = select_grid(acts, objects, cells=cells)
-        whole_layer = select_grid(acts, objects, cells=acts.n_neurons)  # the same rule applied to every neuron
     except ValueError as e:
         raise SettingsError(f"{settings.spec}: {e}") from None
+    others = [c for c in source.concepts if c not in acts.concepts]
+    scale = source.capture(others) if others else None  # brightness runs over every concept the source has
     all_means = concept_means(acts)[:, selection.indices].astype(np.float64)  # [concepts, cells]
+    if scale is not None:
+        all_means = np.concatenate([all_means, concept_means(scale)[:, selection.indices].astype(np.float64)])
     low, high = all_means.min(axis=0), all_means.max(axis=0)
     responses = selection.means.astype(np.float64)
     serves = np.array([[o in g for g in selection.groups] for o in objects], dtype=bool)
-    layer_sizes = np.array([len(g) for g in whole_layer.groups], dtype=np.int64)
     medium = _medium(source)
     return GridData(
         objects=objects, labels=tuple(object_label(o, medium) for o in objects), toy=False, medium=medium,
         source=source.description, names=selection.names, indices=selection.indices.astype(np.int64),
         responses=responses, low=low, high=high, levels=scaled_levels(responses, low, high), serves=serves,
-        n_concepts=len(acts.concepts), layer_size=acts.n_neurons,
-        layer_counts=np.bincount(layer_sizes, minlength=len(objects) + 1),
-        rule=selection.rule, extra={"concepts": list(acts.concepts), "hook": selection.hook})
+        n_concepts=len(source.concepts), layer_size=acts.n_neurons,
+        layer_counts=np.array([c.real for c in selection.layer_counts], dtype=np.int64),
+        rule=selection.rule,
+        extra={"concepts": list(source.concepts), "hook": selection.hook, "background": list(background),
+               "layer_chance": [{"mean": c.mean, "max": c.max} for c in selection.layer_counts],
+               "null": {"units": selection.null.units, "n_units": selection.null.n_units,
+                        "n_shuffles": selection.null.n_shuffles, "n_permutations": selection.null.n_permutations,
+                        "alpha": selection.null.alpha, "seed": selection.null.seed}})
 
 
 def toy_responses(W: np.ndarray) -> np.ndarray:
@@ -310,10 +322,29 @@ def source_words(data: GridData) -> str:
     return text
 
 
+def chance_words(count: float, chance: dict) -> str:
+    """``8 (chance 0.1)``: a count beside the same count on label-shuffled data."""
+    return f"{int(count):,} (chance {chance['mean']:.1f})"
+
+
+def layer_sentence(data: GridData) -> str:
+    """Real sources: the whole layer's counts beside their chance levels, and what they show."""
+    lc, ch = data.layer_counts, data.extra["layer_chance"]
+    noun = "digit classes" if data.medium == "images" else "objects"
+    one, several = int(lc[1]), int(lc[2:].sum())
+    several_chance = {"mean": sum(c["mean"] for c in ch[2:]), "max": sum(c["max"] for c in ch[2:])}
+    text = (f"In the whole layer of {data.layer_size:,} neurons, {chance_words(one, ch[1])} serve one of these {noun} "
+            f"and {chance_words(several, several_chance)} serve two or more")
+    if several > several_chance["max"] and several > 0:
+        return text + ": a few neurons are shared beyond chance."
+    return text + ": no more shared neurons than shuffled labels give."
+
+
 def source_line(data: GridData) -> str:
     if data.toy:
         return data.source
-    return f"{data.source} \u00b7 {data.cells} of {data.layer_size:,} neurons, grid rule (docs/activations.md)"
+    return (f"{data.source} \u00b7 {data.cells} of {data.layer_size:,} neurons, grid rule (docs/activations.md) "
+            f"\u00b7 serves = beats {data.extra['null']['n_shuffles']} label shuffles' null")
 
 
 def settings_json(settings) -> dict:

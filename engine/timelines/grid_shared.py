@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.timeline import Segment, Timeline, Track
 from engine.timelines.errors import SettingsError
-from engine.timelines.grid_data import (GridData, GridDataSettings, grid_data, join_words, settings_json,
+from engine.timelines.grid_data import (GridData, GridDataSettings, grid_data, join_words, layer_sentence, settings_json,
                                         source_line, source_words)
 
 KIND = "grid.shared"
@@ -94,14 +94,8 @@ def _captions(data: GridData, groups: list[dict]) -> dict[str, str]:
                            f"serves {data.extra['features_per_neuron']:.1f} of the {data.n_concepts} features on "
                            f"average: superposition.")
     else:
-        lc = data.layer_counts
-        if data.cells < data.layer_size:
-            caps["summary"] = (f"{shared} of these {n} neurons are shared (the grid rule picks about half). In the "
-                               f"whole layer, {int(lc[2:].sum()):,} of {data.layer_size:,} neurons prefer a combination "
-                               f"of these {noun} to any single one.")
-        else:
-            caps["summary"] = (f"{shared} of the layer's {n} neurons are shared: they respond to a combination of "
-                               f"these {noun} more than to any single one.")
+        caps["summary"] = (f"{shared} of these {n} neurons are shared: every response beats shuffled labels (the grid "
+                           f"shows every shared neuron that passes). {layer_sentence(data)}")
     return caps
 
 
@@ -119,7 +113,8 @@ def build(settings: SharedSettings, progress: bool = False) -> Timeline:
         segments.append(Segment(names[k], settings.move_seconds, caps[names[k]], "smooth"))
         segments.append(Segment(f"{names[k]}_hold", settings.hold_seconds, caps[names[k]], "linear"))
     segments.append(Segment("summary", settings.summary_seconds, caps["summary"], "smooth"))
-    title = "Shared neurons: one neuron, several concepts"
+    title = ("Shared neurons: one neuron, several concepts" if data.toy
+             else "Shared neurons: which neurons serve several objects?")
     tl = Timeline(kind=KIND, title=title, source=source_line(data), segments=segments)
 
     # place[j]: 0 in the holding block, 1 at its objects; a neuron moves in its group size's segment.
@@ -137,5 +132,6 @@ def build(settings: SharedSettings, progress: bool = False) -> Timeline:
                      serves=data.serves.astype(np.int8), group_size=sizes, indices=data.indices)
     tl.meta.update(objects=list(data.objects), labels=list(data.labels), toy=data.toy, names=list(data.names),
                    groups=groups, rule=data.rule, n_concepts=data.n_concepts, layer_size=data.layer_size,
-                   layer_counts=[int(c) for c in data.layer_counts], settings=settings_json(settings))
+                   layer_counts=[int(c) for c in data.layer_counts], layer_chance=data.extra.get("layer_chance"),
+                   settings=settings_json(settings))
     return tl.validate()

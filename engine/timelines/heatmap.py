@@ -14,9 +14,9 @@ import numpy as np
 
 from engine.timeline import Segment, Timeline, Track
 from engine.timelines.errors import SettingsError
-from engine.timelines.hunt_common import (CHOICE_RULE, check_objects, check_source_choice, choose_neurons,
-                                          concept_label, concept_words, join_words, jsonable, layer_words, open_activations,
-                                          short_name)
+from engine.timelines.hunt_common import (CHOICE_RULE, chance_meta, chance_text, check_objects, check_source_choice,
+                                          choose_neurons, concept_label, concept_words, detect_concepts, join_words,
+                                          jsonable, layer_words, open_activations, short_name)
 
 KIND = "real.neuron_heatmap"
 
@@ -64,12 +64,12 @@ def group_label(group: tuple[int, ...], objects: tuple[str, ...]) -> str:
 
 
 def build(settings: HeatmapSettings, progress: bool = False) -> Timeline:
-    from engine.polysemantic import concept_means, detect
+    from engine.polysemantic import concept_means
 
     settings.validate()
     objects = tuple(settings.objects)
     acts, description = open_activations(settings.source, settings.activations, settings.layer, objects)
-    report = detect(acts)
+    report = detect_concepts(acts, objects)
     means = concept_means(acts, objects)
     choice = choose_neurons(report, means, objects, settings.per_object, settings.n_neurons)
     if len(choice.indices) == 0:
@@ -88,7 +88,8 @@ def build(settings: HeatmapSettings, progress: bool = False) -> Timeline:
             blocks.append({"start": j, "stop": j + 1, "group": list(g), "label": group_label(g, objects)})
 
     counts = report.counts()
-    everything = sum(1 for r in report.neurons if r.label == "polysemantic" and len(r.content_concepts) == len(objects))
+    chance = report.chance()
+    everything = report.measure(lambda c: int(((c.labels == "polysemantic") & c.content.all(axis=0)).sum()))
     where = layer_words(acts)
     n_mono, n_poly = int((~poly).sum()), int(poly.sum())
     segments = [
@@ -99,11 +100,13 @@ def build(settings: HeatmapSettings, progress: bool = False) -> Timeline:
                 f"{n_mono} neurons the detector calls monosemantic, sorted by object: each is bright in one row only.",
                 "smooth"),
         Segment("shared", settings.shared_seconds,
-                f"{n_poly} polysemantic neurons: bright in two or more rows. One neuron, several objects.", "smooth"),
+                (f"{n_poly} polysemantic neuron{'s' if n_poly != 1 else ''}: bright in two or more rows, each response "
+                 f"beating shuffled labels. Only these pass for several objects." if n_poly else
+                 "No neuron responds to two or more of these objects beyond chance."), "smooth"),
         Segment("marked", settings.marked_seconds,
-                f"In all of {where}, {counts['polysemantic']:,} of {len(report.neurons):,} neurons respond to two or more "
-                f"of these objects ({everything:,} to all of them); {counts['monosemantic']:,} respond to one.",
-                "smooth"),
+                f"In all of {where} ({len(report.neurons):,} neurons): {chance_text(chance['polysemantic'])} respond to "
+                f"two or more of these objects, {everything.real:,.0f} to all; {chance_text(chance['monosemantic'])} to "
+                f"one; {counts['broad']:,} to none beyond chance.", "smooth"),
     ]
     tl = Timeline(kind=KIND, title="Neurons \u00d7 objects: who responds to what",
                   source=f"{description} \u00b7 probe texts: "
@@ -136,7 +139,8 @@ def build(settings: HeatmapSettings, progress: bool = False) -> Timeline:
         neuron_labels=[short_name(str(acts.neuron[i])) for i in choice.indices],
         groups=[list(g) for g in choice.groups], blocks=blocks,
         detector_labels=[report.neurons[i].label for i in choice.indices],
-        value_label="mean activation \u00f7 the neuron's largest", counts=counts, responds_to_all=everything,
+        value_label="mean activation \u00f7 the neuron's largest", counts=counts, chance=chance_meta(report),
+        responds_to_all=int(everything.real), responds_to_all_chance={"mean": everything.mean, "max": everything.max},
         hook=acts.hook or "", rule=CHOICE_RULE, settings=jsonable(settings),
     )
     return tl.validate()

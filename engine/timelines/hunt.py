@@ -4,12 +4,15 @@ Three acts, all from the detector (``engine/real/detect.py``) run on the concept
 
 (a) **Who responds to what**: a concept x concept matrix of neuron counts. Diagonal: neurons
     that respond to that concept only (monosemantic); off the diagonal: neurons that respond to
-    exactly those two concepts (polysemantic with two responses, both carried by content).
+    exactly those two concepts (polysemantic with two responses, both carried by content). A
+    response is one that beats the permutation null; every count is shown beside its chance level
+    (the same count with the concept labels shuffled across whole snippets).
 (b) **One polysemantic neuron**, chosen by :data:`INTERESTING_RULE`, on one snippet of each of its
     two concepts, token by token (Neuroscope style).
-(c) **An artifact**: a neuron that seems to respond to two concepts, but one response sits on
-    shared tokens (punctuation, symbols, words every text has), chosen by :data:`ARTIFACT_RULE`;
-    its snippet, and the share of each response carried by shared tokens.
+(c) **An artifact**: a neuron that seems to respond to a concept, but the response sits on token
+    types it also fires on where they occur in other concepts' text (it answers the token, not the
+    concept), chosen by :data:`ARTIFACT_RULE`; its snippets, and the share of each response carried
+    by such tokens.
 """
 from __future__ import annotations
 
@@ -19,22 +22,24 @@ import numpy as np
 
 from engine.timeline import Segment, Timeline, Track
 from engine.timelines.errors import SettingsError
-from engine.timelines.hunt_common import (check_objects, check_source_choice, concept_label, concept_words, join_words, jsonable,
-                                          layer_words, open_activations, short_name)
+from engine.timelines.hunt_common import (chance_meta, check_objects, check_source_choice, concept_label, concept_words,
+                                          detect_concepts, join_words, jsonable, layer_words, open_activations,
+                                          short_name)
 
 KIND = "real.hunt"
 
 INTERESTING_RULE = (
-    "Among neurons the detector labels polysemantic with exactly two responses (both carried by content), "
-    "the one whose weaker response has the largest content-carried rate, rate x (1 - generic share): "
-    "both of its responses are strong and neither rests on shared tokens. Ties go to the lower index. "
+    "Among neurons the detector labels polysemantic with exactly two responses (both beat the null and are "
+    "carried by content), the one whose weaker response beats the null most clearly (smallest larger p-value), "
+    "then whose weaker response has the largest content-carried rate, rate x (1 - token share). "
+    "Ties go to the lower index. "
     "(If no neuron responds to exactly two concepts, the same score over all polysemantic neurons' two "
     "strongest responses.)")
 ARTIFACT_RULE = (
     "Among neurons the detector labels artifact with exactly two responses, one carried by content and one by "
-    "shared tokens, the one that looks most polysemantic and whose shared-token response is most plainly "
-    "punctuation: largest (weaker rate / the neuron's robust peak) x (share of the shared-token response's "
-    "active mass on punctuation and symbols). Ties go to the lower index.")
+    "tokens it also fires on in other concepts' text (if there are none: every artifact), the one that looks "
+    "most like a real response: largest (weaker rate / the neuron's robust peak) x (token share of the "
+    "token-carried response). Ties go to the lower index.")
 SNIPPET_RULE = ("For each concept, the snippet holding the neuron's highest activation on that concept; "
                 "at most max_tokens tokens of it, starting a third of the window before that token.")
 ARTIFACT_TOKENS = 16  # tokens per snippet in the artifact panel, which also holds the share bars
@@ -68,19 +73,31 @@ class HuntSettings:
 
 # --- what the detector found, summarised ---------------------------------------------------------
 
-def pair_counts(report, concepts: tuple[str, ...]) -> np.ndarray:
-    """[K, K] int: diagonal = monosemantic neurons of each concept; [a, b] = polysemantic neurons whose
-    responses are exactly a and b (symmetric)."""
-    k = {c: i for i, c in enumerate(concepts)}
-    m = np.zeros((len(concepts), len(concepts)), dtype=np.int64)
-    for n in report.neurons:
-        if n.label == "monosemantic" and len(n.concepts) == 1:
-            m[k[n.concepts[0]], k[n.concepts[0]]] += 1
-        elif n.label == "polysemantic" and len(n.concepts) == 2:
-            a, b = k[n.concepts[0]], k[n.concepts[1]]
-            m[a, b] += 1
-            m[b, a] += 1
+def pair_matrix(classification, k: int) -> np.ndarray:
+    """[K, K] int from one classification: diagonal = monosemantic neurons of each concept; [a, b] =
+    polysemantic neurons whose responses are exactly a and b, both carried by content (symmetric)."""
+    content, tokens, labels = classification.content, classification.tokens, classification.labels
+    only_content = ~tokens.any(axis=0)
+    m = np.zeros((k, k), dtype=np.int64)
+    mono = (labels == "monosemantic") & only_content
+    two = (labels == "polysemantic") & (content.sum(axis=0) == 2) & only_content
+    for a in range(k):
+        m[a, a] = int((mono & content[a]).sum())
+        for b in range(a + 1, k):
+            m[a, b] = m[b, a] = int((two & content[a] & content[b]).sum())
     return m
+
+
+def pair_counts(report, concepts: tuple[str, ...]) -> np.ndarray:
+    """:func:`pair_matrix` of the report's real labels."""
+    return pair_matrix(report.real, len(concepts))
+
+
+def pair_chance(report, concepts: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, max) of :func:`pair_matrix` over the report's label shuffles."""
+    shuffled = np.stack([pair_matrix(c, len(concepts)) for c in report.shuffles]) if report.shuffles else \
+        np.zeros((1, len(concepts), len(concepts)))
+    return shuffled.mean(axis=0), shuffled.max(axis=0)
 
 
 def interesting_polysemantic(report, forced: int | None = None):
@@ -92,26 +109,31 @@ def interesting_polysemantic(report, forced: int | None = None):
                                 f"not polysemantic; leave 'neuron' unset to let the rule choose")
         return n, tuple(r for r in n.responses if r.carried_by == "content")[:2]
 
-    def score(n) -> float:
-        return min(r.rate * (1 - r.generic_share) for r in n.responses[:2])
+    def score(n) -> tuple[float, float]:
+        two = n.responses[:2]
+        return (-max(r.p_value for r in two), min(r.rate * (1 - r.token_share) for r in two))
 
     poly = report.with_label("polysemantic")
     pool = [n for n in poly if len(n.concepts) == 2] or poly
     if not pool:
         return None, ()
-    best = max(pool, key=lambda n: (score(n), -n.index))
+    best = max(pool, key=lambda n: (*score(n), -n.index))
     return best, tuple(r for r in best.responses if r.carried_by == "content")[:2]
 
 
-def symbol_share(acts, neuron: int, concept: str, threshold: float) -> float:
-    """Share of a response's active mass on punctuation and symbols."""
-    from engine.real.tokens import is_symbolic, token_type
-    rows = np.flatnonzero(acts.mask(concept))
-    a = acts.activations[rows, neuron]
-    mass = np.where(a >= threshold, a, 0.0)
-    sym = np.array([is_symbolic(token_type(t)) for t in acts.token[rows].tolist()])
-    total = mass.sum()
-    return float((mass * sym).sum() / total) if total > 0 else 0.0
+def elsewhere(acts, neuron: int, concept: str, types: tuple[str, ...], threshold: float) -> list[dict]:
+    """Where else the types of a token-carried response occur, and how often the neuron fires on them there."""
+    from engine.real.tokens import token_type
+    kinds = np.array([token_type(t) for t in acts.token.tolist()])
+    on = np.isin(kinds, list(types))
+    active = acts.activations[:, neuron] >= threshold
+    out = []
+    for c in acts.concepts:
+        rows = on & (acts.concept == c)
+        if rows.any():
+            out.append({"concept": c, "occurrences": int(rows.sum()), "active": int((rows & active).sum()),
+                        "tested": c == concept})
+    return out
 
 
 def artifact_example(report, acts, forced: int | None = None):
@@ -131,7 +153,7 @@ def artifact_example(report, acts, forced: int | None = None):
     def score(n) -> float:
         shared = next(r for r in n.responses if r.carried_by != "content")
         weaker = min(r.rate for r in n.responses)
-        return weaker / max(n.peak, 1e-9) * symbol_share(acts, n.index, shared.concept, n.threshold)
+        return weaker / max(n.peak, 1e-9) * shared.token_share
 
     return max(candidates, key=lambda n: (score(n), -n.index))
 
@@ -192,8 +214,6 @@ def _quoted(hits, n: int = 3) -> str:
 # --- the timeline --------------------------------------------------------------------------------
 
 def build(settings: HuntSettings, progress: bool = False) -> Timeline:
-    from engine.polysemantic import detect
-
     settings.validate()
     concepts = tuple(settings.objects)
     acts, description = open_activations(settings.source, settings.activations, settings.layer, concepts)
@@ -201,9 +221,10 @@ def build(settings: HuntSettings, progress: bool = False) -> Timeline:
         v = getattr(settings, name)
         if v is not None and v >= acts.n_neurons:
             raise SettingsError(f"{name} = {v}, but {description} has {acts.n_neurons} neurons (0..{acts.n_neurons - 1})")
-    report = detect(acts)
+    report = detect_concepts(acts, concepts)
     counts = report.counts()
     matrix = pair_counts(report, concepts)
+    chance_mean, chance_max = pair_chance(report, concepts)
     labels = [concept_label(c) for c in concepts]
     lower = [concept_words(c) for c in concepts]
     word = dict(zip(concepts, lower))
@@ -211,7 +232,10 @@ def build(settings: HuntSettings, progress: bool = False) -> Timeline:
     where = layer_words(acts)
     n_total = len(report.neurons)
     n_alone, n_pairs = int(np.trace(matrix)), int(np.triu(matrix, 1).sum())
-    n_more = sum(1 for n in report.with_label("polysemantic") if len(n.concepts) > 2)
+    alone_chance = float(np.trace(chance_mean))
+    pairs_chance = float(np.triu(chance_mean, 1).sum())
+    more = report.measure(lambda c: int(((c.labels == "polysemantic") & (c.content.sum(axis=0) > 2)).sum()))
+    n_more = int(more.real)
 
     poly, responses = interesting_polysemantic(report, settings.neuron)
     if poly is None:
@@ -229,15 +253,16 @@ def build(settings: HuntSettings, progress: bool = False) -> Timeline:
     segments = [
         Segment("concepts", 3.5 * m3, f"All {n_total:,} neurons of {where}, recorded on {k} kinds of text: "
                 f"{join_words(lower)}. Which kinds does each neuron respond to?", "smooth"),
-        Segment("alone", 3.5 * m3, f"On the diagonal: neurons that respond to one kind of text only, "
-                f"{n_alone:,} in all.", "smooth"),
+        Segment("alone", 3.5 * m3, f"On the diagonal: neurons that respond to one kind of text only (beating "
+                f"shuffled labels), {n_alone:,} in all; chance: {alone_chance:.1f}.", "smooth"),
         Segment("pairs", 5.0 * m3, f"Off the diagonal: neurons that respond to exactly those two kinds, {n_pairs:,} in "
-                f"all, most to {word[concepts[busiest[0]]]} and {word[concepts[busiest[1]]]}. "
-                f"{n_more:,} more respond to three or more kinds.", "smooth"),
+                f"all (chance {pairs_chance:.1f}), most to {word[concepts[busiest[0]]]} and "
+                f"{word[concepts[busiest[1]]]}. {n_more:,} more respond to three or more kinds (chance {more.mean:.1f}).",
+                "smooth"),
         Segment("neuron_a", n2, f"The clearest two-kind neuron, {poly_short}, on a line of {word[a.concept]}: "
                 f"it fires on {_quoted(a.top_tokens)}.", "linear"),
         Segment("neuron_b", n2, f"The same neuron on {word[b.concept]}: it fires on {_quoted(b.top_tokens)}. "
-                f"Two unrelated kinds of text, one neuron: polysemantic.", "linear"),
+                f"Both responses beat shuffled labels (p = {a.p_value:.3f}, {b.p_value:.3f}): polysemantic.", "linear"),
     ]
     meta_art = None
     snippets = {"a": pa, "b": pb}
@@ -250,23 +275,28 @@ def build(settings: HuntSettings, progress: bool = False) -> Timeline:
         snippets["art"] = snippet(acts, art.index, shared.concept, short_window)
         art_short = short_name(art.name)
         other = f"{word[content.concept]} and {word[shared.concept]}" if content else word[shared.concept]
+        where = [e for e in elsewhere(acts, art.index, shared.concept, shared.shared_types, art.threshold)
+                 if not e["tested"] and e["active"]]
+        others = join_words([word.get(e["concept"], concept_words(e["concept"])) for e in where]) or "other texts"
+        types = ", ".join(f"\u2018{t}\u2019" for t in shared.shared_types[:3])
+        seems = f"seems to respond to two kinds too: it fires on {other}." if content else f"seems to respond to {other}."
         segments += [
-            Segment("artifact", 0.5 * settings.artifact_seconds,
-                    f"{art_short} seems to respond to two kinds too: it fires on {other}.", "linear"),
+            Segment("artifact", 0.5 * settings.artifact_seconds, f"{art_short} {seems}", "linear"),
             Segment("lesson", 0.5 * settings.artifact_seconds,
-                    f"But {shared.generic_share:.0%} of its {word[shared.concept]} response sits on shared tokens "
-                    f"({_quoted(shared.top_tokens)}) that other kinds of text have too. Not {word[shared.concept]}: "
-                    f"an artifact, not a polysemantic neuron.", "smooth"),
+                    f"But {shared.token_share:.0%} of its {word[shared.concept]} response sits on {types}, which it also "
+                    f"fires on in {others}. It answers the tokens, not {word[shared.concept]}: an artifact.", "smooth"),
         ]
         meta_art = {
             "neuron": int(art.index), "name": art.name, "label": art_short,
             "responses": [{"concept": r.concept, "concept_index": concepts.index(r.concept), "rate": r.rate,
-                           "generic_share": r.generic_share, "carried_by": r.carried_by,
+                           "token_share": r.token_share, "p_value": r.p_value, "carried_by": r.carried_by,
+                           "shared_types": list(r.shared_types),
                            "top_tokens": [h.token[2:] if h.token.startswith("##") else h.token.strip()
                                           for h in r.top_tokens],
-                           "symbol_share": symbol_share(acts, art.index, r.concept, art.threshold)}
+                           "elsewhere": elsewhere(acts, art.index, r.concept, r.shared_types, art.threshold)
+                           if r.shared_types else []}
                           for r in art.responses],
-            "peak": art.peak, "shared_threshold": report.config.generic_share_min,
+            "peak": art.peak, "shared_threshold": report.config.token_share_max,
         }
 
     tl = Timeline(kind=KIND, title="Hunting polysemantic neurons in a real model",
@@ -308,6 +338,7 @@ def build(settings: HuntSettings, progress: bool = False) -> Timeline:
         step("verdict", [("lesson", 0.0), ("lesson", head)], [0.0, 1.0])
 
     tl.arrays["pair_counts"] = matrix
+    tl.arrays["pair_chance"] = chance_mean.astype(np.float32)
     for key, snip in snippets.items():
         tl.arrays[f"snippet_{key}"] = snip["activations"]
         tl.arrays[f"snippet_rows_{key}"] = snip["rows"].astype(np.int64)
@@ -318,10 +349,13 @@ def build(settings: HuntSettings, progress: bool = False) -> Timeline:
 
     tl.meta.update(
         concepts=list(concepts), concept_labels=labels, concept_words=lower, objects=list(concepts),
-        counts=counts, n_neurons=n_total, responds_to_more=n_more,
+        counts=counts, chance=chance_meta(report), n_neurons=n_total, responds_to_more=n_more,
+        responds_to_more_chance={"mean": more.mean, "max": more.max},
+        pair_chance={"mean": chance_mean.tolist(), "max": chance_max.tolist()},
         polysemantic={"neuron": int(poly.index), "name": poly.name, "label": poly_short, "peak": poly.peak,
                       "concepts": [a.concept, b.concept],
-                      "rates": [a.rate, b.rate], "generic_shares": [a.generic_share, b.generic_share]},
+                      "rates": [a.rate, b.rate], "token_shares": [a.token_share, b.token_share],
+                      "p_values": [a.p_value, b.p_value]},
         snippets={key: snip_meta(snip) for key, snip in snippets.items()},
         artifact=meta_art, hook=acts.hook or "",
         rules={"interesting": INTERESTING_RULE, "artifact": ARTIFACT_RULE, "snippet": SNIPPET_RULE},

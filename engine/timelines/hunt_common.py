@@ -109,13 +109,35 @@ def check_objects(objects: Sequence[str], source: str, activations: str | None,
 
 
 def open_activations(source: str, activations: str | None, layer: int | None, concepts: Sequence[str]):
-    """(ActivationSet of these concepts, human-readable description of where it came from)."""
-    from engine.polysemantic import USER_ERRORS, open_source
+    """(ActivationSet of these concepts followed by their matched background, description of where it came from).
+
+    The background (``engine.polysemantic.background_of``) joins the detector's null pool only."""
+    from engine.polysemantic import USER_ERRORS, capture_with_background, open_source
+    spec = str(activations) if activations is not None else source
     try:
-        src = open_source(str(activations) if activations is not None else source, layer=layer)
-        return src.capture(tuple(concepts)), src.description
+        return capture_with_background(spec, layer, tuple(concepts)), open_source(spec, layer=layer).description
     except USER_ERRORS as e:
         raise SettingsError(str(e)) from None
+
+
+def detect_concepts(acts, concepts: Sequence[str]):
+    """The detector's report on the tested ``concepts`` of ``acts`` (the rest of ``acts`` is the null's background)."""
+    from engine.polysemantic import detect
+    return detect(acts, concepts=tuple(concepts))
+
+
+def chance_text(chance) -> str:
+    """``8 (chance 0.1)``: a count on screen beside the same count on label-shuffled data."""
+    return f"{chance.real:,.0f} (chance {chance.mean:.1f})"
+
+
+def chance_meta(report) -> dict:
+    """Every label's count with its chance level, and how chance was measured, for a timeline's meta."""
+    null = report.null
+    return {"labels": {k: {"real": v.real, "mean": v.mean, "max": v.max} for k, v in report.chance().items()},
+            "units": null.units, "n_units": null.n_units, "n_shuffles": null.n_shuffles,
+            "n_permutations": null.n_permutations, "alpha": null.alpha, "seed": null.seed,
+            "background": list(null.background)}
 
 
 def layer_words(acts) -> str:
@@ -128,13 +150,16 @@ def layer_words(acts) -> str:
 # --- choosing neurons --------------------------------------------------------------------------------
 
 CHOICE_RULE = (
-    "Each neuron is classified by the detector (engine/real/detect.py) on the objects' probe texts; "
-    "its group is the set of objects it responds to, and only neurons whose every response is carried by "
-    "content are eligible (artifacts are left out). A neuron's score for its group S is "
+    "Each neuron is classified by the detector (engine/real/detect.py) on the objects' probe texts, "
+    "against a null with labels shuffled across snippets of the objects and their matched background; "
+    "its group is the set of objects whose response beats that null, and only neurons whose every response is "
+    "carried by content are eligible (artifacts are left out). No neuron is shown as shared unless it passes. A neuron's score for its group S is "
     "min over S of its mean activation minus max over the other objects of its mean activation "
-    "(0 if S is every object), so a chosen neuron's mean activations show its group. First the "
+    "(0 if S is every object); a neuron is chosen only if that score and its mean activation on every member "
+    "of S are positive, so a chosen neuron's mean activations show its group. First the "
     "`per_object` best-scoring neurons responding to one object only, for each object; then the rest "
-    "round-robin over the shared groups (pairs, then larger), best score first. Ties go to the lower index."
+    "round-robin over the shared groups (pairs, then larger), best score first; if places remain, more "
+    "single-object neurons round-robin over the objects. Ties go to the lower index."
 )
 
 
@@ -170,7 +195,7 @@ def choose_neurons(report, means: Float[np.ndarray, "objects neurons"], objects:
     for group, idx in members.items():
         idx = np.asarray(idx, dtype=np.int64)
         score = group_score(means, group)[idx]
-        keep = score > 0
+        keep = (score > 0) & (means[list(group)][:, idx].min(axis=0) > 0)
         idx, score = idx[keep], score[keep]
         order = np.lexsort((idx, -score))
         ranked[group] = [int(i) for i in idx[order]]
@@ -186,6 +211,12 @@ def choose_neurons(report, means: Float[np.ndarray, "objects neurons"], objects:
         for g in shared:
             if queues[g] and len(picked) < total:
                 picked.append((g, queues[g].pop(0)))
+    singles = [(o,) for o in range(len(objects))]
+    rest = {g: ranked.get(g, [])[per_object:] for g in singles}
+    while len(picked) < total and any(rest.values()):
+        for g in singles:
+            if rest[g] and len(picked) < total:
+                picked.append((g, rest[g].pop(0)))
     order = sorted(range(len(picked)), key=lambda k: (len(picked[k][0]), picked[k][0], k))
     picked = [picked[k] for k in order]
     return NeuronChoice(indices=np.array([n for _, n in picked], dtype=np.int64),

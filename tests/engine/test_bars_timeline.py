@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.polysemantic import concept_means, detect, open_source
+from engine.polysemantic import capture_with_background, concept_means, detect, open_source
 from engine.timelines.bars import BarsSettings, build
 from engine.timelines.errors import SettingsError
 from engine.timelines.hunt_common import short_name
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def measured():
-    acts = open_source("minilm").capture(SETTINGS.objects)
-    return acts, detect(acts), concept_means(acts, SETTINGS.objects)
+    acts = capture_with_background("minilm", None, SETTINGS.objects)
+    return acts, detect(acts, concepts=SETTINGS.objects), concept_means(acts, SETTINGS.objects)
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +48,29 @@ def test_neurons_follow_the_detector_and_the_bars_show_their_group(measured, tim
         others = [o for o in range(len(objects)) if o not in g]
         if others:  # every member of its group stands above every other object
             assert means[list(g), n].min() > means[others, n].max()
-    # The rule: per_object single-object neurons per object, the rest shared, pairs before the triple.
+    # The rule: per_object single-object neurons per object, the rest shared (pairs before the triple),
+    # and only neurons whose every response beats the null.
     assert [g for g in groups if len(g) == 1] == [(0,), (0,), (1,), (1,), (2,), (2,)]
-    assert [g for g in groups if len(g) > 1] == [(0, 1), (0, 2), (1, 2), (0, 1, 2)]
+    shared = [g for g in groups if len(g) > 1]
+    assert shared == sorted(shared, key=lambda g: (len(g), g)) and len(shared) == 4
+    for n in timeline.arrays["neuron_index"]:
+        assert all(r.p_value <= report.null.corrected_threshold for r in report.neurons[int(n)].responses)
     poly = timeline.arrays["polysemantic"].astype(bool)
     assert poly.tolist() == [len(g) > 1 for g in groups]
     assert [bool(s) for s in timeline.meta["highlight_labels"]] == poly.tolist()
-    assert timeline.meta["highlight_labels"][6] == "responds to cat and car"
+    assert timeline.meta["highlight_labels"][6] == "responds to " + " and ".join(objects[o] for o in groups[6])
+
+
+def test_counts_on_screen_are_the_reports_with_their_chance_level(measured, timeline):
+    _, report, _ = measured
+    chance = report.chance()
+    caption = timeline.segments[-1].caption
+    for label in ("polysemantic", "monosemantic"):
+        c = chance[label]
+        assert f"{c.real:,.0f} (chance {c.mean:.1f}) {label}" in caption
+    assert f"{report.counts()['broad']:,} broad" in caption
+    assert timeline.meta["chance"]["labels"]["polysemantic"]["max"] == chance["polysemantic"].max
+    assert "superposition" not in " ".join(s.caption for s in timeline.segments)
 
 
 def test_best_single_object_neuron_is_chosen(measured, timeline):

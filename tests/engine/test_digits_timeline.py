@@ -89,3 +89,17 @@ def test_forcing_a_dead_neuron_is_refused(measured):
     if dead:
         with pytest.raises(SettingsError, match="is dead"):
             build(DigitsSettings(neuron=dead[0].index))
+
+
+def test_summary_counts_beat_chance_and_claim_no_superposition(measured, timeline):
+    """28 of 32 neurons answering several classes is polysemanticity; 32 neurons for 10 classes need no
+    superposition, so the caption must not conclude it."""
+    _, report = measured
+    multi = report.measure(lambda c: int((c.content.sum(axis=0) >= 2).sum()))
+    one = report.chance()["monosemantic"]
+    summary = timeline.segments[-1].caption
+    assert f"{multi.real:,.0f} (chance {multi.mean:.1f}) of the 32 hidden neurons" in summary
+    assert f"{one.real:,.0f} (chance {one.mean:.1f}) to just one" in summary
+    assert multi.real > multi.max  # beats every label shuffle
+    assert "need no superposition" in summary and "stores ten classes in superposition" not in summary
+    assert timeline.meta["multi_class"] == {"real": int(multi.real), "mean": multi.mean, "max": multi.max}

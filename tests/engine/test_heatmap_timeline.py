@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.polysemantic import concept_means, detect, open_source
+from engine.polysemantic import capture_with_background, concept_means, detect, open_source
 from engine.timelines.errors import SettingsError
 from engine.timelines.heatmap import HeatmapSettings, build, normalise_per_neuron
 
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def measured():
-    acts = open_source("minilm").capture(SETTINGS.objects)
-    return acts, detect(acts), concept_means(acts, SETTINGS.objects)
+    acts = capture_with_background("minilm", None, SETTINGS.objects)
+    return acts, detect(acts, concepts=SETTINGS.objects), concept_means(acts, SETTINGS.objects)
 
 
 @pytest.fixture(scope="module")
@@ -54,16 +54,29 @@ def test_columns_sorted_by_object_then_shared(measured, timeline):
             assert r.label == "polysemantic" and not r.artifact_concepts
     blocks = timeline.meta["blocks"]
     assert [b["label"] for b in blocks[:3]] == ["cat only", "car only", "house only"]
-    assert blocks[-1]["label"] == "all three"
+    # every polysemantic neuron of the layer that passes is shown: shared columns are the report's, not filler
+    shared_in_layer = [n for n in report.with_label("polysemantic") if not n.artifact_concepts]
+    assert int(timeline.arrays["polysemantic"].sum()) <= len(shared_in_layer)
+    for j in np.flatnonzero(timeline.arrays["polysemantic"]):
+        r = report.neurons[int(timeline.arrays["neuron_index"][j])]
+        assert all(x.p_value <= report.null.corrected_threshold for x in r.responses)
     assert sum(b["stop"] - b["start"] for b in blocks) == len(groups)
     assert timeline.arrays["polysemantic"].tolist() == [int(len(g) > 1) for g in groups]
 
 
-def test_captions_quote_the_whole_layer(measured, timeline):
+def test_captions_quote_the_whole_layer_beside_chance(measured, timeline):
     _, report, _ = measured
-    counts = report.counts()
+    counts, chance = report.counts(), report.chance()
     assert timeline.meta["counts"] == counts
-    assert f"{counts['polysemantic']:,} of 1,536" in timeline.segments[-1].caption
+    caption = timeline.segments[-1].caption
+    assert "(1,536 neurons)" in caption
+    for label, words in (("polysemantic", "respond to two or more"), ("monosemantic", "to one")):
+        c = chance[label]
+        assert f"{c.real:,.0f} (chance {c.mean:.1f}) {words}" in caption
+    assert f"{counts['broad']:,} to none beyond chance" in caption
+    everything = sum(1 for n in report.with_label("polysemantic") if len(n.content_concepts) == len(SETTINGS.objects))
+    assert timeline.meta["responds_to_all"] == everything
+    assert "superposition" not in " ".join(s.caption for s in timeline.segments)
 
 
 def test_columns_appear_single_first_then_shared(timeline):

@@ -61,7 +61,7 @@ def test_units_are_snippets_images_or_token_runs():
     codes = np.array([0, 0, 0, 1, 1, 0])
     snippets = units_of(codes, np.array([0, 0, 1, 1, 1, 2]), None, 16)
     assert snippets.kind == "snippets" and snippets.n == 4  # snippet 1 spans two concepts: split in two
-    np.testing.assert_array_equal(snippets.tokens, [2, 1, 1, 2])  # (concept, snippet) pairs in order
+    np.testing.assert_array_equal(snippets.tokens, [2, 1, 1, 2])  # by concept, then first seen
     images = units_of(codes, None, np.zeros((6, 2, 2)), 16)
     assert images.kind == "images" and images.n == 6
     runs = units_of(codes, None, None, 2)
