@@ -133,14 +133,15 @@ def test_ctrl_c_while_workers_render_is_quiet_and_leaves_others_files(tmp_path):
 
 
 # Defect 18: Ctrl+C in the first half second (while Python imports) is one line, not a traceback.
-@pytest.mark.parametrize("delay", [0.15, 0.3, 0.5])
+@pytest.mark.parametrize("delay", [0.0, 0.2, 0.4])
 def test_ctrl_c_at_start_up_is_one_line(tmp_path, delay):
     proc = start(*FAST, "--out", str(tmp_path / "out"))
+    maps = Path(f"/proc/{proc.pid}/maps")
+    # _bz2 is loaded by render.py's first imports (shutil), never by Python's own start-up: from here
+    # on, an interrupt is render.py's to report (before it, Python itself dies silently by SIGINT).
+    wait_for(lambda: "_bz2" in maps.read_text(), proc, timeout=60, what="render.py's imports")
     time.sleep(delay)
     err = ctrl_c(proc)
-    if proc.returncode == -signal.SIGINT:  # before Python's own handler existed: silent, shells say 130
-        assert err == ""
-        return
     assert_quiet_interrupt(proc, err)
 
 
