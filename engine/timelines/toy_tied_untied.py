@@ -115,17 +115,17 @@ def dropped_features(final: np.ndarray, bias: np.ndarray, probs: np.ndarray, thr
 
 
 def _rate(rate: float) -> str:
-    return "fewer than 1 in 10,000 inputs" if rate < 1e-4 else f"{rate:.2%} of inputs"
+    return "under 1 in 10,000 inputs" if rate < 1e-4 else f"{rate:.2%} of inputs"
 
 
 def dropped_caption(probs: np.ndarray, dropped: list[tuple[int, list[int], float]]) -> str:
     """Where the untied model is stuck: features the tied model keeps, lost to outputs that (almost) never fire."""
-    where = "; ".join(f"1\u2212S = {_fmt_p(probs[k])}: feature{'s' if len(lost) > 1 else ''} "
-                      f"{_listing([str(i + 1) for i in lost])}" for k, lost, _ in dropped)
+    prefix = ["1\u2212S = "] + [""] * (len(dropped) - 1)
+    where = "; ".join(f"{', '.join(str(i + 1) for i in lost)} at {pre}{_fmt_p(probs[k])}"
+                      for pre, (k, lost, _) in zip(prefix, dropped))
     rate = max(r for _, _, r in dropped)
-    return (f"The untied model drops features the tied one keeps (diagonal \u2248 0; 1 = most important) \u2014 "
-            f"{where}. Their outputs fire on {_rate(rate)}, so almost no gradient reaches them: stuck, not the "
-            "tied model\u2019s solution.")
+    return (f"Untied drops features the tied model keeps (diagonal \u2248 0; 1 = most important): {where}. Their "
+            f"outputs fire on {_rate(rate)}, so almost no gradient reaches them: stuck, not the tied solution.")
 
 
 def build(settings: TiedUntiedSettings, progress: bool = False) -> Timeline:

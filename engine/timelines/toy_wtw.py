@@ -90,11 +90,11 @@ def bias_caption(probs: np.ndarray, n_rep: np.ndarray, share: np.ndarray, negati
         counts = ", ".join(f"{round(share[k] * n_rep[k])} of {n_rep[k]}" for k in neg)
         text = (f"Negative biases (b < \u2212{threshold:g}) appear {'only ' if len(neg) < len(probs) else ''}at "
                 f"1\u2212S = {_values(probs, neg)} ({counts} represented features), where positive interference (up to "
-                f"{_counts(np.round(max_positive[neg], 2))}) is there for the ReLU to filter out.")
+                f"{_counts(np.round(max_positive[neg], 2))}) needs filtering.")
     if len(flat):
         ceiling = math.ceil(max(float(max_positive[flat].max()), 0.0) * 100) / 100
-        text += (f" At 1\u2212S = {_values(probs, flat)} positive interference is at most {ceiling:g} "
-                 f"and represented features keep b \u2248 0 (|b| < {threshold:g}).")
+        text += (f" At {_values(probs, flat)} positive interference is at most {ceiling:g} and represented features "
+                 f"keep b \u2248 0 (|b| < {threshold:g}).")
     return text
 
 

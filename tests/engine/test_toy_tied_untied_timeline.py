@@ -100,10 +100,10 @@ def test_the_stuck_caption_names_exactly_the_features_the_engine_finds_dropped(r
     assert timeline.meta["dropped"] == expected and expected, "at these settings the untied model drops features"
     stuck = [s for s in timeline.segments if s.name == "stuck"]
     assert len(stuck) == 1
-    for d in expected:
-        names = [str(i + 1) for i in d["features"]]
-        assert (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]) in stuck[0].caption
-        assert f"1\u2212S = {probs[d['panel']]:g}: feature" in stuck[0].caption
+    for j, d in enumerate(expected):
+        listed = ", ".join(str(i + 1) for i in d["features"])
+        where = ("1\u2212S = " if j == 0 else "") + f"{probs[d['panel']]:g}"
+        assert f"{listed} at {where}" in stuck[0].caption
 
 
 def test_dropped_features_on_planted_weights():
@@ -117,8 +117,8 @@ def test_dropped_features_on_planted_weights():
     bias[1, 0, 0] = 0.0; untied[0, 1] = 1.0             # a live output that just reads feature 2: not stuck
     final = np.stack([tied, untied])[:, None]
     assert dropped_features(final, bias, np.array([0.1]), 0.5, 1e-3) == []
-    text = dropped_caption(np.array([0.03, 0.01]), [(1, [0, 3, 4], 0.0)])
-    assert "1\u2212S = 0.01: features 1, 4 and 5" in text and "fewer than 1 in 10,000 inputs" in text
+    text = dropped_caption(np.array([0.03, 0.01]), [(0, [6, 9], 0.0), (1, [0, 3, 4], 0.0)])
+    assert "7, 10 at 1\u2212S = 0.03; 1, 4, 5 at 0.01." in text and "under 1 in 10,000 inputs" in text
 
 
 def test_output_fire_rate_counts_inputs_that_pass_the_relu():

@@ -78,7 +78,7 @@ def test_bias_caption_says_what_the_trained_biases_show(run, timeline):
         i = int(np.argmin(np.abs(probs - p)))
         assert np.abs(run.b[i, represented[i]]).max() < thr and max_pos[i] < 0.02
         assert antipodal_share(wtw_matrices(run.W)[i]) >= 0.8
-    assert "0.3, 0.1 and 0.03 positive interference is at most 0.01" in caption
+    assert "At 0.3, 0.1 and 0.03 positive interference is at most 0.01 and represented features keep b \u2248 0" in caption
     # The bias phase highlights exactly the panels with negative biases.
     end = timeline.segment_start("summary") - 1e-3
     np.testing.assert_array_equal(timeline.sample("highlight", end), share >= 0.5)
