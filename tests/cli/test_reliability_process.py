@@ -174,6 +174,23 @@ def test_a_killed_worker_costs_only_its_scene(tmp_path, kills):
         assert "SIGKILL" in err and "FAILED" in err
 
 
+# Defects 4, 5: render.py itself killed mid-render: its workers stop with it, the next run sweeps up.
+def test_workers_die_with_a_killed_run_and_the_next_run_sweeps_up(tmp_path):
+    out = tmp_path / "out"
+    proc = start(*TWO, "--out", str(out), "--quiet")
+    workers: list[int] = []
+    wait_for(lambda: workers.extend(writers_of(proc.pid, "/.toy_")) or workers, proc, what="a worker writes")
+    proc.kill()
+    proc.communicate(timeout=60)
+    deadline = time.time() + 30
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers), "a worker outlived its run"
+    res = render_py(*TWO, "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert our_partials(out) == [], tree(out)
+
+
 # Defect 5: leftovers of killed runs are removed by a later run; only those.
 def test_a_later_run_removes_stale_leftovers_and_nothing_else(tmp_path, isolated_cache):
     out = tmp_path / "out"
