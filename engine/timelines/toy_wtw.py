@@ -94,7 +94,7 @@ def bias_caption(probs: np.ndarray, n_rep: np.ndarray, share: np.ndarray, negati
     if len(flat):
         ceiling = math.ceil(max(float(max_positive[flat].max()), 0.0) * 100) / 100
         text += (f" At {_values(probs, flat)} positive interference is at most {ceiling:g} and represented features "
-                 f"keep b \u2248 0 (|b| < {threshold:g}).")
+                 f"keep |b| < {threshold:g}.")
     return text
 
 

@@ -78,7 +78,7 @@ def test_bias_caption_says_what_the_trained_biases_show(run, timeline):
         i = int(np.argmin(np.abs(probs - p)))
         assert np.abs(run.b[i, represented[i]]).max() < thr and max_pos[i] < 0.02
         assert antipodal_share(wtw_matrices(run.W)[i]) >= 0.8
-    assert "At 0.3, 0.1 and 0.03 positive interference is at most 0.01 and represented features keep b \u2248 0" in caption
+    assert "At 0.3, 0.1 and 0.03 positive interference is at most 0.01 and represented features keep |b| < 0.05" in caption
     # The bias phase highlights exactly the panels with negative biases.
     end = timeline.segment_start("summary") - 1e-3
     np.testing.assert_array_equal(timeline.sample("highlight", end), share >= 0.5)
@@ -100,7 +100,7 @@ def test_captions_only_claim_what_the_numbers_hold():
     n_rep, m = np.array([5, 10, 12]), 5
     text = bias_caption(probs, n_rep, np.array([0.0, 0.0, 0.0]), np.zeros(3, bool), np.array([0.0, 0.3, 0.2]),
                         np.array([0.0, 0.2, 0.4]), m, 0.05)
-    assert text.startswith("No panel") and "b \u2248 0" not in text   # no bias claims at all
+    assert text.startswith("No panel") and "|b| <" not in text   # no bias claims at all
     text = bias_caption(probs, n_rep, np.array([0.0, 0.6, 0.9]), np.array([False, True, True]),
                         np.array([0.0, 0.3, 0.3]), np.array([0.0, 0.2, 0.4]), m, 0.05)
     assert "appear only at 1\u2212S = 0.1 and 0.01 (6 of 10, 11 of 12" in text
