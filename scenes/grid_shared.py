@@ -21,7 +21,8 @@ from scenes.grid import LayeredScene, hex_rgb, mix, source_line, wedge_length
 KIND = "grid.shared"
 
 # Hub positions and where each group of objects gathers, for 2 and 3 objects. A group is keyed by
-# its members; the value is (centre, columns). The label side says where the hub's name goes.
+# its members; the value is (centre, columns). The label side says where the hub's name goes. A group
+# larger than MAX_ROWS rows of its columns widens instead of growing into the title or the caption.
 LAYOUTS = {
     3: {"hubs": [(-3.0, 1.5), (3.0, 1.5), (0.0, -0.8)], "label_side": [UP, UP, LEFT],
         "groups": {(0,): ((-5.2, 1.95), 3), (1,): ((5.2, 1.95), 3), (2,): ((0.0, -1.75), 8),
@@ -32,6 +33,7 @@ LAYOUTS = {
                    (): ((-5.0, -1.3), 7)}},
 }
 HOLDING_CENTRE = np.array([-4.9, -0.6, 0.0])
+MAX_ROWS = {(0,): 3, (1,): 3, (2,): 2}  # groups not listed: no limit
 
 
 def cluster(centre: tuple[float, float], n: int, cols: int, pitch: float) -> np.ndarray:
@@ -103,6 +105,7 @@ class SharedNeurons(LayeredScene):
             mask = np.all(serves == np.isin(np.arange(n_obj), members)[:, None], axis=0)
             idx = np.flatnonzero(mask)
             if len(idx):
+                cols = max(cols, math.ceil(len(idx) / MAX_ROWS.get(members, len(idx))))
                 self.end[idx] = cluster(centre, len(idx), cols, self.pitch)
                 self.clusters[members] = idx
 

@@ -324,7 +324,7 @@ class NeuronHunt(TimelineScene):
         key = VGroup(Rectangle(width=0.25, height=0.18, stroke_width=0, fill_color=style.SHARED_TOKENS, fill_opacity=1),
                      text("share on tokens it also fires on in other kinds of text", style.SMALL_SIZE,
                           style.MUTED)).arrange(RIGHT, buff=0.12)
-        key.move_to([x_bar + key.width / 2, tick_label.get_center()[1], 0])
+        key.move_to([x_bar + key.width / 2, rows[-1].get_bottom()[1] - 0.2 - key.height / 2, 0])
         verdict = VGroup(verdict_text)
         if shared_row is not None:
             verdict.add(Rectangle(width=shared_row.width + 0.3, height=shared_row.height + 0.16, color=style.HIGHLIGHT,

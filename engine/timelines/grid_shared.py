@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.timeline import Segment, Timeline, Track
 from engine.timelines.errors import SettingsError
-from engine.timelines.grid_data import (GridData, GridDataSettings, grid_data, join_words, layer_sentence, settings_json,
+from engine.timelines.grid_data import (GridData, GridDataSettings, grid_data, join_words, layer_counts_words, settings_json,
                                         source_line, source_words)
 
 KIND = "grid.shared"
@@ -94,8 +94,8 @@ def _captions(data: GridData, groups: list[dict]) -> dict[str, str]:
                            f"serves {data.extra['features_per_neuron']:.1f} of the {data.n_concepts} features on "
                            f"average: superposition.")
     else:
-        caps["summary"] = (f"{shared} of these {n} neurons are shared: every response beats shuffled labels (the grid "
-                           f"shows every shared neuron that passes). {layer_sentence(data)}")
+        caps["summary"] = (f"{shared} of these {n} neurons are shared, each response beating shuffled labels. "
+                           f"{layer_counts_words(data).capitalize()}.")
     return caps
 
 
@@ -114,7 +114,7 @@ def build(settings: SharedSettings, progress: bool = False) -> Timeline:
         segments.append(Segment(f"{names[k]}_hold", settings.hold_seconds, caps[names[k]], "linear"))
     segments.append(Segment("summary", settings.summary_seconds, caps["summary"], "smooth"))
     title = ("Shared neurons: one neuron, several concepts" if data.toy
-             else "Shared neurons: which neurons serve several objects?")
+             else "Which neurons serve several objects?")
     tl = Timeline(kind=KIND, title=title, source=source_line(data), segments=segments)
 
     # place[j]: 0 in the holding block, 1 at its objects; a neuron moves in its group size's segment.
