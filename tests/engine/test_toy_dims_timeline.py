@@ -81,6 +81,35 @@ def test_no_triangle_is_claimed_where_none_is_verified(timeline):
     assert 2 / 3 not in timeline.arrays["sticky_values"].round(6).tolist()
 
 
+def test_dimensionality_near_two_thirds_alone_gets_no_label():
+    """Planted: four models, each a fan of three unit features at 0, 60 and 120 degrees (D_i exactly 2/3, but with
+    positive overlaps: no triangle), and one perfect triangle. The old rule (>= 4 features within 0.02 of 2/3)
+    would label 2/3; only the triangle's three features are verified, fewer than sticky_min_features."""
+    from engine.timelines.toy_dims import polytope_summary
+
+    a = np.radians([0.0, 60.0, 120.0])
+    fan = np.stack([np.cos(a), np.sin(a)], 1)
+    t = np.radians([90.0, 210.0, 330.0])
+    W = np.stack([fan] * 4 + [np.stack([np.cos(t), np.sin(t)], 1)])
+    D = measure.feature_dimensionality(W)
+    represented = np.ones(D.shape, bool)
+    assert (np.abs(D - 2 / 3) < 0.02).sum() >= 4, "the old rule's evidence is there"
+    summary = polytope_summary(W, represented, D, DimsSettings())
+    assert summary["counts"] == [((0.666667, "triangle"), 3)]
+    assert summary["shown"] == [] and summary["share"] == pytest.approx(3 / 15)
+
+
+@pytest.mark.slow
+def test_catalogue_run_claims_no_triangle():
+    """At the catalogue's settings the old caption said '2/3 (triangle)' (7 features near 2/3); none is verified."""
+    tl = build(DimsSettings())
+    D, rep = tl.arrays["feature_dimensionality"], tl.arrays["represented"]
+    near = rep & (np.abs(D - 2 / 3) < 0.02)
+    assert near.sum() >= 4 and not tl.arrays["in_polytope"][near].any()
+    assert "triangle" not in " ".join(s.caption for s in tl.segments) and "triangle" not in tl.meta["sticky_names"]
+    assert tl.meta["polytope_share"] == pytest.approx(0.66, abs=0.05)
+
+
 def test_antipodal_pairs_on_the_half_plateau_are_verified(timeline):
     assert timeline.meta["antipodal_share_on_plateau"] >= SETTINGS.pairs_on_plateau
     assert "antipodal pairs" in timeline.segments[3].caption

@@ -49,11 +49,11 @@ def test_a_random_tangle_is_no_polytope():
 
 
 def test_features_that_happen_to_have_dimensionality_two_thirds_are_not_a_triangle():
-    """The old caption's fault: D_i near 2/3 in a near-dense tangle. Three unit features in 2 dims at 0, 50 and 100
-    degrees have D_i = 0.61-0.74 and no triangle's cosines; a triangle sharing a dimension with a fourth feature fails
-    isolation."""
-    a = np.radians([0.0, 50.0, 100.0])
+    """The old caption's fault: D_i near 2/3 with positive overlaps. Three unit features at 0, 60 and 120 degrees
+    have D_i = 2/3 exactly but cosines +1/2, -1/2, +1/2; a triangle leaking into a fourth feature fails isolation."""
+    a = np.radians([0.0, 60.0, 120.0])
     fan = np.stack([np.cos(a), np.sin(a)], 1)
+    np.testing.assert_allclose(feature_dimensionality(fan[None]), 2 / 3)
     [group] = classify_model(fan)
     assert not group.verified and group.name == ""
     triangle = NAMED_SHAPES[(3, 2)][1]
