@@ -201,6 +201,11 @@ def snippet(acts, neuron: int, concept: str, max_tokens: int) -> dict:
             "cut_before": bool(start > 0), "cut_after": bool(start + max_tokens < len(same))}
 
 
+def p_text(p: float) -> str:
+    """A permutation p-value for a caption: two significant digits (0.0005, 0.012), never a bare 0."""
+    return f"{p:.2g}"
+
+
 def _quoted(hits, n: int = 3) -> str:
     """The top tokens for a caption: whole words first (word pieces only if too few), in activation order."""
     words = [h.token.strip() for h in hits if not h.token.startswith("##") and h.token.strip()]
@@ -262,7 +267,7 @@ def build(settings: HuntSettings, progress: bool = False) -> Timeline:
         Segment("neuron_a", n2, f"The clearest two-kind neuron, {poly_short}, on a line of {word[a.concept]}: "
                 f"it fires on {_quoted(a.top_tokens)}.", "linear"),
         Segment("neuron_b", n2, f"The same neuron on {word[b.concept]}: it fires on {_quoted(b.top_tokens)}. "
-                f"Both responses beat shuffled labels (p = {a.p_value:.3f}, {b.p_value:.3f}): polysemantic.", "linear"),
+                f"Both responses beat shuffled labels (p = {p_text(a.p_value)}, {p_text(b.p_value)}): polysemantic.", "linear"),
     ]
     meta_art = None
     snippets = {"a": pa, "b": pb}
