@@ -57,7 +57,7 @@ def test_counts_on_screen_carry_their_chance_level(measured, timeline):
     assert np.triu(m, 1).sum() > max(np.triu(x, 1).sum() for x in [np.asarray(timeline.meta["pair_chance"]["max"])])
     p = timeline.meta["polysemantic"]
     assert f"p = {p['p_values'][0]:.2g}, {p['p_values'][1]:.2g}" in timeline.segments[4].caption
-    assert "p = 0.000" not in timeline.segments[4].caption  # the smallest p-value is 1 / (permutations + 1), never 0
+    assert "p = 0," not in timeline.segments[4].caption and "p = 0)" not in timeline.segments[4].caption  # never a bare 0
 
 
 def test_the_chosen_neuron_is_the_most_interesting_two_concept_neuron(measured, timeline):
