@@ -203,3 +203,14 @@ def test_a_broken_activation_file_is_one_settings_error(tmp_path):
              token=np.array(["a", "b", "c"]))
     with pytest.raises(SettingsError, match="labels no tokens with concept 'house'"):
         GridSettings(activations=str(tmp_path / "few.npz")).validate()
+
+
+def test_shared_scene_summary_quotes_the_layer_beside_chance():
+    tl = build_shared(SharedSettings())
+    lc, chance = tl.meta["layer_counts"], tl.meta["layer_chance"]
+    several = sum(c["mean"] for c in chance[2:])
+    summary = tl.segments[-1].caption
+    assert f"{lc[1]:,} (chance {chance[1]['mean']:.1f}) serve one object" in summary
+    assert f"{sum(lc[2:]):,} (chance {several:.1f}) two or more" in summary
+    assert f"{int((tl.arrays['group_size'] >= 2).sum())} of these 49 neurons are shared" in summary
+    assert "superposition" not in " ".join(s.caption for s in tl.segments)
