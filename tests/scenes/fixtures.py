@@ -65,7 +65,8 @@ def bound(scene_cls: type, timeline: Timeline | None) -> type:
 # How far a fresh build may drift from its fixture when the CPU (and so torch's and numpy's SIMD
 # kernels) differs. Measured on one machine by rebuilding every fixture under ATEN_CPU_CAPABILITY
 # avx512/avx2/default, NPY_DISABLE_CPU_FEATURES and MKL_ENABLE_INSTRUCTIONS AVX2/SSE4_2; each tolerance
-# is about ten times the largest drift seen, and far below what any change to a builder moves.
+# is 6-20 times the largest drift seen (noted beside it), and far below what a change to a builder moves
+# (tests/test_approx.py checks each catches such a shift).
 CAPTURED = Tol(rel=1e-5)  # forward passes of a fixed network (MiniLM) and statistics of them: <= 1.1e-6 of scale
 TRAINED = Tol(rel=1e-3)   # toy models, a few thousand float32 Adam steps: <= 5.2e-5 of scale (toy_phase biases)
 DIGITS = Tol(rel=5e-3)    # the digits MLP, trained on the spot, amplifies the most: <= 8e-4 of scale
