@@ -7,10 +7,12 @@ The rule, per neuron (thresholds are :class:`DetectionConfig` fields, justified 
    ``dead_reference_quantile`` quantile of all robust peaks).
 2. A token is *active* for the neuron if its activation is at least ``active_fraction`` of the
    robust peak. A concept's *rate* is the active activation mass per token of that concept.
-3. The neuron *responds* to a tested concept only if that rate beats the permutation null of
-   :mod:`engine.real.null` (concept labels shuffled across whole snippets, every concept of the
-   set - tested and background - in the pool): one-sided p-value at most ``alpha`` divided by the
-   number of tested concepts (Bonferroni), and at least ``min_active_tokens`` active tokens.
+3. The neuron *responds* to a tested concept only if that rate, minus the rate on its reference
+   texts (the background concepts if the set has any, else all other texts), beats the permutation
+   null of :mod:`engine.real.null` (concept labels shuffled across whole snippets of every concept
+   of the set): one-sided p-value at most ``alpha`` divided by the number of tested concepts
+   (Bonferroni; at least enough permutations to resolve that threshold), and at least
+   ``min_active_tokens`` active tokens.
 4. A response is *carried by tokens* (not by the concept) if at least ``token_share_max`` of its
    active mass sits on token types that the neuron also fires on where those types occur in
    other concepts' text: at least ``min_other_occurrences`` occurrences elsewhere, active there at
@@ -33,7 +35,8 @@ from jaxtyping import Float
 from scipy import sparse
 
 from engine.real.activations import ActivationSet
-from engine.real.null import PermutationNull, rates_for, shuffled_labels, sums_for, units_of
+from engine.real.null import (PermutationNull, contrasts, rates_for, required_permutations, shuffled_labels, sums_for,
+                              units_of)
 from engine.real.report import (Classification, ConceptResponse, NeuronReport, NullSummary, PolysemanticReport,
                                 TokenHit, label_of)
 from engine.real.tokens import token_type
@@ -155,10 +158,13 @@ def neuron_stats(acts: ActivationSet, config: DetectionConfig = DetectionConfig(
         unit_active[:, b] = units.sum_by_unit(active.astype(np.float32))
 
     labellings = np.concatenate([units.concept[None], shuffled_labels(units, config.n_shuffles, config.seed + 1)])
-    observed = rates_for(labellings, tested, unit_mass, units.tokens)  # [L, K, N]
+    rate = rates_for(labellings[:1], tested, unit_mass, units.tokens)[0]  # [K, N]
+    reference = np.array([index[c] for c in pool if c not in tested_names], dtype=np.int64)
+    observed = contrasts(labellings, tested, reference, unit_mass, units.tokens)  # [L, K, N]
     n_active = np.rint(sums_for(labellings, tested, unit_active)).astype(np.int64)  # [L, K, N]
-    null = PermutationNull(config.n_permutations, config.seed)
-    p = null.p_values(units, tested, unit_mass, observed)
+    n_permutations = max(config.n_permutations, required_permutations(config.alpha, k))
+    null = PermutationNull(n_permutations, config.seed)
+    p = null.p_values(units, tested, reference, unit_mass, observed)
     corrected = config.alpha / k
     significant = (p <= corrected) & (n_active >= config.min_active_tokens) & ~dead[None, None]
 
@@ -176,11 +182,11 @@ def neuron_stats(acts: ActivationSet, config: DetectionConfig = DetectionConfig(
                     token_share[i, neurons] = share
         classifications.append(Classification.from_masks(significant[l] & ~by_tokens, significant[l] & by_tokens, dead))
 
-    summary = NullSummary(units=units.kind, n_units=units.n, n_permutations=config.n_permutations,
+    summary = NullSummary(units=units.kind, n_units=units.n, n_permutations=n_permutations,
                           n_shuffles=config.n_shuffles, seed=config.seed, alpha=config.alpha,
                           corrected_threshold=corrected, background=tuple(c for c in pool if c not in tested_names))
     return NeuronStats(concepts=tested_names, background=summary.background, peak=peak, threshold=threshold,
-                       dead=dead, rate=observed[0], active_tokens=n_active[0], p_value=p[0], token_share=token_share,
+                       dead=dead, rate=rate, active_tokens=n_active[0], p_value=p[0], token_share=token_share,
                        real=classifications[0], shuffles=tuple(classifications[1:]), null=summary)
 
 

@@ -6,9 +6,9 @@ The rule (also returned as ``GridSelection.rule``):
   permutation null (labels shuffled across whole snippets of the objects and of every other
   concept in the set, the background). A neuron *serves* the objects whose response beats the
   null and is carried by content; neurons with a token-carried response are left out.
-* Cells are filled in this order: (1) every neuron serving two or more objects (largest group
-  first, then smallest p-value); no cell is given to a shared neuron that did not pass the null,
-  so if only a few pass, only a few are shown; (2) round-robin over the objects, neurons serving
+* Cells are filled in this order: (1) neurons serving two or more objects (largest group first,
+  then smallest p-value), at most half the cells; no cell is given to a shared neuron that did not
+  pass the null, so if only a few pass, only a few are shown; (2) round-robin over the objects, neurons serving
   that object alone, smallest p-value first, then the largest gap ``(M[o, n] - max(other objects'
   M, background mean)) / s[n]`` (``M`` the mean activation per object, ``s`` the neuron's spread
   over the objects' tokens); (3) if cells remain, the most active remaining neurons
@@ -29,6 +29,7 @@ from engine.real.report import Chance, Classification, NullSummary, Polysemantic
 
 GRID_OBJECTS = ("cat", "car", "house")
 GRID_CELLS = 49
+SHARED_MAX_FRACTION = 0.5  # shared neurons take at most half the cells, so single-object ones stay visible
 
 
 def concept_means(acts: ActivationSet, concepts: Sequence[str] | None = None) -> Float[np.ndarray, "concepts neurons"]:
@@ -120,7 +121,8 @@ def select_grid(acts: ActivationSet, objects: Sequence[str] = GRID_OBJECTS, cell
 
     chosen: dict[int, tuple[int, ...]] = {}
     shared = [n for n, g in enumerate(groups) if len(g) >= 2]
-    for n in sorted(shared, key=lambda n: (-len(groups[n]), stats_p[list(groups[n]), n].max(), n))[:cells]:
+    most_shared = int(SHARED_MAX_FRACTION * cells)
+    for n in sorted(shared, key=lambda n: (-len(groups[n]), stats_p[list(groups[n]), n].max(), n))[:most_shared]:
         chosen[n] = groups[n]
     queues = [sorted((n for n, g in enumerate(groups) if g == (o,)), key=lambda n, o=o: (stats_p[o, n], -gaps[o, n], n))
               for o in range(len(objects))]

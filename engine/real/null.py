@@ -1,8 +1,9 @@
 """The permutation null: what a neuron's concept rates look like when concept labels mean nothing.
 
-A neuron "responds" to a concept only if its rate on that concept beats what the same rate reaches
-when the concept labels are shuffled across whole **units** (probe snippets; for image sources,
-images), keeping how many units each concept has. Shuffling whole snippets, not tokens, keeps the
+A neuron "responds" to a concept only if its rate on that concept, minus the rate of its reference
+texts (the background concepts if there are any, else all other texts; :func:`contrasts`), beats
+what the same contrast reaches when the concept labels are shuffled across whole **units** (probe
+snippets; for image sources, images), keeping how many units each concept has. Shuffling whole snippets, not tokens, keeps the
 texture of real text (a snippet's tokens stay together), so a neuron that fires on sparse features
 found in any text gets no response from chance clustering within one snippet.
 
@@ -98,18 +99,38 @@ def rates_for(labels: Int[np.ndarray, "L units"], tested: Int[np.ndarray, "K"], 
     return sums_for(labels, tested, unit_mass) / np.maximum(tokens, 1.0)
 
 
+def contrasts(labels: Int[np.ndarray, "L units"], tested: Int[np.ndarray, "K"], reference: Int[np.ndarray, "B"],
+              unit_mass: Float[np.ndarray, "units N"], unit_tokens: Float[np.ndarray, "units"]) -> Float[np.ndarray, "L K N"]:
+    """The test statistic: each tested concept's rate minus the rate of its reference units.
+
+    The reference is the background concepts when there are any (a cat response is judged against
+    dog, tree and boat texts, not diluted by car and house), else every other unit. Either way the
+    statistic's null distribution depends only on how many units each concept has, not on which
+    labelling is observed."""
+    rate = rates_for(labels, tested, unit_mass, unit_tokens)
+    tokens = unit_tokens[:, None]
+    if len(reference):
+        ref = np.isin(labels, reference).astype(np.float64)  # [L, units]
+        ref_rate = (ref @ unit_mass) / np.maximum(ref @ tokens, 1.0)  # [L, N]
+        return rate - ref_rate[:, None, :]
+    total_mass, total_tokens = unit_mass.sum(axis=0), float(unit_tokens.sum())
+    mass = sums_for(labels, tested, unit_mass)
+    own = sums_for(labels, tested, tokens)
+    return rate - (total_mass[None, None] - mass) / np.maximum(total_tokens - own, 1.0)
+
+
 @dataclass(frozen=True)
 class PermutationNull:
-    """Exceedance counts of observed rates against ``n_permutations`` label permutations."""
+    """Exceedance counts of observed contrasts against ``n_permutations`` label permutations."""
 
     n_permutations: int
     seed: int
 
-    def p_values(self, units: Units, tested: Int[np.ndarray, "K"], unit_mass: Float[np.ndarray, "units N"],
-                 observed: Float[np.ndarray, "L K N"]) -> Float[np.ndarray, "L K N"]:
-        """One-sided permutation p-values, (1 + #{null rate >= observed}) / (1 + permutations).
+    def p_values(self, units: Units, tested: Int[np.ndarray, "K"], reference: Int[np.ndarray, "B"],
+                 unit_mass: Float[np.ndarray, "units N"], observed: Float[np.ndarray, "L K N"]) -> Float[np.ndarray, "L K N"]:
+        """One-sided permutation p-values, (1 + #{null contrast >= observed}) / (1 + permutations).
 
-        Vectorised: the null rates of a chunk of permutations are one matrix product; every
+        Vectorised: the null contrasts of a chunk of permutations are a few matrix products; every
         labelling in ``observed`` is compared with the same null (seconds for 1,536 neurons)."""
         rng = np.random.default_rng(self.seed)
         exceed = np.zeros(observed.shape, dtype=np.int64)
@@ -119,7 +140,7 @@ class PermutationNull:
             chunk = min(PERMUTATION_CHUNK, left)
             left -= chunk
             perms = np.stack([rng.permutation(units.concept) for _ in range(chunk)])
-            null = rates_for(perms, tested, unit_mass, units.tokens)  # [chunk, K, N]
+            null = contrasts(perms, tested, reference, unit_mass, units.tokens)  # [chunk, K, N]
             for j in range(observed.shape[0]):
                 exceed[j] += (null >= observed[j][None] - tolerance[j][None]).sum(axis=0)
         return (1.0 + exceed) / (1.0 + self.n_permutations)

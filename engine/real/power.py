@@ -5,8 +5,9 @@ A response counts only if its rate beats the snippet-permutation null at ``alpha
 there, so a count of responses says little until we know how often the test finds one that exists.
 
 **Effect size** ``r``: a concept's rate (active activation mass per token) divided by the rate of
-the rest of the pool (every other snippet of the set, tested or background). ``r = 2``: the neuron
-puts twice as much active mass on each token of the concept as on other text.
+its reference texts, the ones the detector compares it with (the background concepts if the set has
+any, else every other snippet). ``r = 2``: the neuron puts twice as much active mass on each token
+of the concept as on the reference text.
 
 Once a neuron's threshold is fixed, the response test reads only three numbers per snippet (unit):
 active mass, active tokens and tokens (:class:`UnitArrays`). Power is measured on those, with the
@@ -32,7 +33,7 @@ from jaxtyping import Bool, Float, Int
 
 from engine.real.activations import ActivationSet
 from engine.real.detect import DetectionConfig, NeuronStats, neuron_stats
-from engine.real.null import PermutationNull, Units, rates_for, sums_for, units_of
+from engine.real.null import PermutationNull, Units, contrasts, sums_for, units_of
 
 
 @dataclass(frozen=True)
@@ -79,18 +80,30 @@ def detected(data: UnitArrays, labels: Int[np.ndarray, "L U"], tested: Int[np.nd
     """Step 3 of the detector for each labelling: p <= alpha / K against the snippet null and enough active tokens.
 
     Every labelling must be a permutation of ``data.concept`` (the null permutes those)."""
-    observed = rates_for(labels, tested, data.mass, data.tokens)
+    reference = reference_codes(data, tested)
+    observed = contrasts(labels, tested, reference, data.mass, data.tokens)
     n_active = np.rint(sums_for(labels, tested, data.active))
     null = PermutationNull(config.n_permutations, config.seed if seed is None else seed)
-    p = null.p_values(data.units(), tested, data.mass, observed)
+    p = null.p_values(data.units(), tested, reference, data.mass, observed)
     return (p <= config.alpha / len(tested)) & (n_active >= config.min_active_tokens)
 
 
+def reference_codes(data: UnitArrays, tested: Int[np.ndarray, "K"]) -> Int[np.ndarray, "B"]:
+    """The background concepts' codes (every concept of the set that is not tested), as the detector uses them."""
+    return np.setdiff1d(np.unique(data.concept), tested)
+
+
 def ratio_to_rest(data: UnitArrays, tested: Int[np.ndarray, "K"]) -> Float[np.ndarray, "K N"]:
-    """The effect size r: each tested concept's rate over the rate of every other unit (inf if that is 0)."""
+    """The effect size r: each tested concept's rate over the rate of its reference units (inf if that is 0)."""
     labels = data.concept[None]
     mass, tokens = sums_for(labels, tested, data.mass)[0], sums_for(labels, tested, data.tokens[:, None])[0]
-    rest_mass, rest_tokens = data.mass.sum(axis=0) - mass, data.tokens.sum() - tokens
+    reference = reference_codes(data, tested)
+    if len(reference):
+        ref = np.isin(data.concept, reference)
+        rest_mass = np.broadcast_to(data.mass[ref].sum(axis=0), mass.shape)
+        rest_tokens = np.full_like(tokens, data.tokens[ref].sum())
+    else:
+        rest_mass, rest_tokens = data.mass.sum(axis=0) - mass, data.tokens.sum() - tokens
     rate, rest = mass / np.maximum(tokens, 1.0), rest_mass / np.maximum(rest_tokens, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(rest > 0, rate / rest, np.where(rate > 0, np.inf, 0.0))

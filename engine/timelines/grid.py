@@ -153,8 +153,12 @@ def _captions(data: GridData) -> dict[str, str]:
                     else f"No neuron here serves two or more {noun} beyond chance")
         caps["shared"] = f"{outlined}. {layer_sentence(data)}"
         if data.cells < data.layer_size:
-            caps["count"] = (f"{count_sentence(data)}. Every shared neuron that passes the null is shown; the other "
-                             f"cells are the most significant single-{noun[:-1]} neurons.")
+            shown, passing = int((data.group_size >= 2).sum()), int(data.layer_counts[2:].sum())
+            which = ("Every shared neuron that passes the null is shown" if shown == passing else
+                     f"The {shown} most significant of the layer's {passing:,} shared neurons are shown")
+            rest = (f"the other cells serve one {noun[:-1]}" if not data.counts[0]
+                    else f"the other cells serve one {noun[:-1]} or, where too few pass, none")
+            caps["count"] = f"{count_sentence(data)}. {which}; {rest}."
         else:
             caps["count"] = f"{count_sentence(data)}: the whole layer of {data.layer_size} neurons."
     return caps

@@ -345,7 +345,7 @@ def layer_sentence(data: GridData) -> str:
     text = (f"In the whole layer of {data.layer_size:,} neurons, {chance_words(one, ch[1])} serve one of these {noun} "
             f"and {chance_words(several, several_chance)} serve two or more")
     if several > several_chance["max"] and several > 0:
-        return text + ": a few neurons are shared beyond chance."
+        return text + f": more shared neurons than any label shuffle gives (at most {several_chance['max']:.0f})."
     return text + ": no more shared neurons than shuffled labels give."
 
 

@@ -100,8 +100,8 @@ def build(settings: HeatmapSettings, progress: bool = False) -> Timeline:
                 f"{n_mono} neurons the detector calls monosemantic, sorted by object: each is bright in one row only.",
                 "smooth"),
         Segment("shared", settings.shared_seconds,
-                (f"{n_poly} polysemantic neuron{'s' if n_poly != 1 else ''}: bright in two or more rows, each response "
-                 f"beating shuffled labels. Only these pass for several objects." if n_poly else
+                (f"{n_poly} of the layer's {counts['polysemantic']:,} polysemantic neurons: bright in two or more rows, "
+                 f"each response beating shuffled labels." if n_poly else
                  "No neuron responds to two or more of these objects beyond chance."), "smooth"),
         Segment("marked", settings.marked_seconds,
                 f"In all of {where} ({len(report.neurons):,} neurons): {chance_text(chance['polysemantic'])} respond to "
