@@ -17,7 +17,10 @@ The rule, per neuron (thresholds are :class:`DetectionConfig` fields, justified 
    active mass sits on token types that the neuron also fires on where those types occur in
    other concepts' text: at least ``min_other_occurrences`` occurrences elsewhere, active there at
    least ``token_fraction`` as often as in the concept. Types the other texts do not contain are
-   never counted as shared: the test is run on the tokens themselves.
+   never counted as shared: the test is run on the tokens themselves. Nor is the concept's own
+   vocabulary (a type it uses more than ``own_vocabulary_ratio`` times as often as the other texts,
+   unless it is punctuation or a symbol): a neuron firing on 'house' wherever houses are mentioned
+   answers the concept.
 5. Two or more content responses: **polysemantic**. Otherwise any token-carried response:
    **artifact** (the lesson of the full stops of clinical notes). One content response:
    **monosemantic**. None: **broad** (it fires on text in general, or on nothing specific).
@@ -39,7 +42,7 @@ from engine.real.null import (PermutationNull, contrasts, rates_for, required_pe
                               units_of)
 from engine.real.report import (Classification, ConceptResponse, NeuronReport, NullSummary, PolysemanticReport,
                                 TokenHit, label_of)
-from engine.real.tokens import token_type
+from engine.real.tokens import is_symbolic, token_type
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class DetectionConfig:
     token_fraction: float = 0.5
     min_other_occurrences: int = 3
     token_share_max: float = 0.5
+    own_vocabulary_ratio: float = 2.0  # a type used this many times more often in the concept is its own
     top_tokens: int = 5
 
 
@@ -109,6 +113,7 @@ class _TokenTest:
         self.onehot = sparse.csr_matrix((np.ones(t, np.float32), (self.type_ids, np.arange(t))),
                                         shape=(len(self.type_names), t))
         self.n_all = np.bincount(self.type_ids, minlength=len(self.type_names)).astype(np.float64)
+        self.symbolic = np.array([is_symbolic(t) for t in self.type_names.tolist()], dtype=bool)
 
     def driven(self, in_concept: np.ndarray, neurons: np.ndarray):
         """(token share [n], driven type mask [types, n], mass per type [types, n]) for one concept's rows."""
@@ -123,7 +128,12 @@ class _TokenTest:
         mass_in = np.asarray(self.onehot @ (inside @ mass), dtype=np.float64)
         rate_in = np.divide(act_in, n_in[:, None], out=np.zeros_like(act_in), where=n_in[:, None] > 0)
         rate_out = np.divide(act_out, n_out[:, None], out=np.zeros_like(act_out), where=n_out[:, None] > 0)
-        driven = ((n_out >= self.config.min_other_occurrences)[:, None] & (act_in > 0)
+        inside_tokens = max(float(in_concept.sum()), 1.0)
+        outside_tokens = max(float(len(in_concept) - in_concept.sum()), 1.0)
+        # The concept's own vocabulary (a word it uses far more often than other texts do, like 'house' in
+        # the house texts) is content wherever else it turns up; punctuation and symbols never are.
+        incidental = self.symbolic | (n_in / inside_tokens <= self.config.own_vocabulary_ratio * n_out / outside_tokens)
+        driven = ((n_out >= self.config.min_other_occurrences)[:, None] & (act_in > 0) & incidental[:, None]
                   & (rate_out >= self.config.token_fraction * rate_in))
         total = mass_in.sum(axis=0)
         share = np.divide((mass_in * driven).sum(axis=0), total, out=np.zeros_like(total), where=total > 0)

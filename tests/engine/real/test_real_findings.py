@@ -44,8 +44,9 @@ def test_artifact_responses_rest_on_tokens_the_neuron_answers_elsewhere(report, 
         active = minilm_acts.activations[:, neuron.index] >= neuron.threshold
         assert outside.sum() >= report.config.min_other_occurrences  # the other texts do contain them
         assert active[outside].mean() >= report.config.token_fraction * active[inside].mean() * 0.5
-    # the lesson of the clinical notes: some neuron's medical response is its full stops
-    assert any(r.concept == "medical" and "." in r.shared_types for _, r in responses)
+    # what carries them: punctuation and function words, never a concept's own vocabulary
+    assert all(set(r.shared_types) & {".", ",", "the", "a", "and", "of", "on", "all", "every", "under", "it"}
+               for _, r in responses)
 
 
 @pytest.mark.parametrize("obj", ["car", "house", "boat"])
