@@ -97,3 +97,14 @@ def test_a_phase_cell_may_flip_only_at_a_near_tie_and_only_so_many():
     wrong_count = _flip(fixture, cells[:MAX_FLIPS], 1 + TIE / 2)
     wrong_count.meta["n_agree"] += 1
     assert phase_diffs(wrong_count, fixture)
+
+
+def test_chance_levels_allow_only_the_stated_flips():
+    from tests.scenes.fixtures import chance_diffs
+    want = {"chance": {"labels": {"mono": {"real": 0, "mean": 1.45, "max": 4}}}}
+    one_flip = {"chance": {"labels": {"mono": {"real": 0, "mean": 1.5, "max": 4}}}}
+    assert chance_diffs(one_flip, want, flips=2) == []
+    assert chance_diffs(one_flip, want, flips=0)  # CAPTURED sources allow none
+    assert chance_diffs({"chance": {"labels": {"mono": {"real": 0, "mean": 1.7, "max": 4}}}}, want, flips=2)
+    assert chance_diffs({"chance": {"labels": {"mono": {"real": 1, "mean": 1.45, "max": 4}}}}, want, flips=2)
+    assert chance_diffs({"chance": {"labels": {"mono": {"real": 0, "mean": 1.45, "max": 6}}}}, want, flips=2)

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Mapping
 
+import numpy as np
+
 from engine.timeline import Timeline
 from tests.approx import Tol, array_diffs, structure_diffs, text_diffs
 
@@ -73,9 +75,47 @@ DIGITS = Tol(rel=5e-3)    # the digits MLP, trained on the spot, amplifies the m
 _EXACTISH = Tol(rel=1e-9)  # durations and keyframe times: set by settings, not by kernels
 
 
-def timeline_diffs(fresh: Timeline, fixture: Timeline, tol: Tol, arrays: Mapping[str, Tol] | None = None) -> list[str]:
+def _chance_levels(tree, where: str = "meta") -> dict[str, dict]:
+    """Every chance-level summary ({"mean", "max", ...}: a count on label shuffles) in a meta tree, by path."""
+    found = {}
+    if isinstance(tree, dict):
+        if {"mean", "max"} <= set(tree):
+            return {where: tree}
+        for k, v in tree.items():
+            found.update(_chance_levels(v, f"{where}.{k}"))
+    return found
+
+
+def _without_chance(tree):
+    if isinstance(tree, dict):
+        return {k: _without_chance(v) for k, v in tree.items() if not (isinstance(v, dict) and {"mean", "max"} <= set(v))}
+    return tree
+
+
+def chance_diffs(fresh: dict, fixture: dict, flips: int, shuffles: int = 20) -> list[str]:
+    """Chance levels are counts over label shuffles: where the engine's floats drift (a retrained model),
+    one shuffle's count may move by one where a response sits on the threshold. ``flips`` such moves
+    are allowed: the mean by flips / shuffles, the max by one (if any flips); every real count exactly."""
+    a, b = _chance_levels(fresh), _chance_levels(fixture)
+    if set(a) != set(b):
+        return [f"chance levels at {sorted(a)}, fixture {sorted(b)}"]
+    d = []
+    for path, want in b.items():
+        got = a[path]
+        if "real" in want and got.get("real") != want["real"]:
+            d.append(f"{path}.real: {got.get('real')}, fixture {want['real']}")
+        for key, allowed in (("mean", flips / shuffles), ("max", min(flips, 1))):
+            g, w = np.asarray(got[key], dtype=float), np.asarray(want[key], dtype=float)  # a count, or a matrix of them
+            if g.shape != w.shape or np.abs(g - w).max(initial=0.0) > allowed + 1e-9:
+                d.append(f"{path}.{key}: {got[key]}, fixture {want[key]} (allowed {flips} flips in {shuffles} shuffles)")
+    return d
+
+
+def timeline_diffs(fresh: Timeline, fixture: Timeline, tol: Tol, arrays: Mapping[str, Tol] | None = None,
+                   chance_flips: int = 0) -> list[str]:
     """Every way ``fresh`` differs from ``fixture`` beyond ``tol`` (or ``arrays[name]`` for one array or
-    track): names, kinds, shapes, integers and words exactly; floats and numbers in captions within tol."""
+    track): names, kinds, shapes, integers and words exactly; floats and numbers in captions within tol;
+    chance levels (counts on label shuffles) within ``chance_flips`` flipped responses."""
     arrays = arrays or {}
     d = []
     for field in ("kind", "title", "source"):
@@ -87,7 +127,8 @@ def timeline_diffs(fresh: Timeline, fixture: Timeline, tol: Tol, arrays: Mapping
         d += structure_diffs(a.duration, float(b.duration), _EXACTISH, f"{where}.duration")
         d += structure_diffs(a.easing, b.easing, tol, f"{where}.easing")
         d += text_diffs(a.caption, b.caption, tol, f"{where}.caption")
-    d += structure_diffs(fresh.meta, fixture.meta, tol, "meta")
+    d += structure_diffs(_without_chance(fresh.meta), _without_chance(fixture.meta), tol, "meta")
+    d += chance_diffs(fresh.meta, fixture.meta, chance_flips)
     if set(fresh.tracks) != set(fixture.tracks) or set(fresh.arrays) != set(fixture.arrays):
         return d + [f"tracks {sorted(fresh.tracks)} / arrays {sorted(fresh.arrays)}, fixture "
                     f"{sorted(fixture.tracks)} / {sorted(fixture.arrays)}"]
@@ -101,7 +142,7 @@ def timeline_diffs(fresh: Timeline, fixture: Timeline, tol: Tol, arrays: Mapping
 
 
 def assert_same_timeline(fresh: Timeline, fixture: Timeline, tol: Tol = CAPTURED,
-                         arrays: Mapping[str, Tol] | None = None) -> None:
+                         arrays: Mapping[str, Tol] | None = None, chance_flips: int = 0) -> None:
     """The committed fixture is what the engine builds now, within the tolerance the quantity allows."""
-    diffs = timeline_diffs(fresh, fixture, tol, arrays)
+    diffs = timeline_diffs(fresh, fixture, tol, arrays, chance_flips)
     assert not diffs, f"{len(diffs)} differences from the fixture:\n  " + "\n  ".join(diffs)

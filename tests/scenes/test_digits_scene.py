@@ -25,4 +25,6 @@ def test_last_frame(scene):
 
 
 def test_fixture_is_what_the_engine_builds():
-    fixtures.assert_same_timeline(build_fixture(), TIMELINE, fixtures.DIGITS)
+    # The digits MLP is retrained here, so its weights drift across CPUs; a shuffle's count of responses may
+    # then move by one where a response sits on the threshold (seen: one flip under the plainest kernels).
+    fixtures.assert_same_timeline(build_fixture(), TIMELINE, fixtures.DIGITS, chance_flips=2)
