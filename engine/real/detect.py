@@ -93,6 +93,9 @@ def _robust_peak(acts: Float[np.ndarray, "T N"], rank: int) -> Float[np.ndarray,
     return np.partition(acts, acts.shape[0] - rank, axis=0)[acts.shape[0] - rank]
 
 
+#: More permutations than this would take minutes on a layer: a stricter alpha must test fewer concepts.
+MAX_PERMUTATIONS = 200_000
+
 #: Neurons are processed in column blocks of about this many activations, so memory stays bounded.
 BLOCK_ELEMENTS = 1 << 24
 
@@ -173,6 +176,9 @@ def neuron_stats(acts: ActivationSet, config: DetectionConfig = DetectionConfig(
     observed = contrasts(labellings, tested, reference, unit_mass, units.tokens)  # [L, K, N]
     n_active = np.rint(sums_for(labellings, tested, unit_active)).astype(np.int64)  # [L, K, N]
     n_permutations = max(config.n_permutations, required_permutations(config.alpha, k))
+    if n_permutations > MAX_PERMUTATIONS:
+        raise ValueError(f"alpha {config.alpha:g} over {k} concepts needs {n_permutations:,} permutations "
+                         f"(at most {MAX_PERMUTATIONS:,}); raise alpha or test fewer concepts")
     null = PermutationNull(n_permutations, config.seed)
     p = null.p_values(units, tested, reference, unit_mass, observed)
     corrected = config.alpha / k

@@ -89,11 +89,13 @@ def test_top_tokens_are_the_strongest_instances(planted):
 
 def test_thresholds_matter(planted):
     """The rule is not vacuous: with no token test the full-stop artifacts become content responses,
-    and with a tiny alpha the weakest planted responses no longer pass."""
+    and demanding many active tokens drops the one-word neuron's response."""
     lenient = detect(planted.acts, DetectionConfig(token_share_max=1.01))
     assert lenient.counts()["artifact"] == 0 and detect(planted.acts).counts()["artifact"] >= 2
-    strict = detect(planted.acts, DetectionConfig(alpha=1e-6, n_permutations=500))
+    strict = detect(planted.acts, DetectionConfig(min_active_tokens=60))
     assert strict.counts()["broad"] > detect(planted.acts).counts()["broad"]
+    with pytest.raises(ValueError, match="raise alpha or test fewer concepts"):
+        detect(planted.acts, DetectionConfig(alpha=1e-6))  # would need 20 million permutations
 
 
 def test_label_rule_table():
