@@ -24,6 +24,7 @@ from engine.real.activations import ActivationFileError, ActivationSet, load_act
 from engine.real.detect import DetectionConfig, detect, neuron_stats
 from engine.real.grid import GRID_OBJECTS, GridSelection, concept_means, select_grid
 from engine.real.probes import ProbeError, matched_background
+from engine.real.null import SnippetError
 from engine.real.report import ConceptResponse, NeuronReport, PolysemanticReport, TokenHit
 from engine.real.sources import DEFAULT_SOURCE, NeuronSource, SourceError, open_source
 from engine.text_safety import printable
@@ -40,7 +41,7 @@ class OutputPathError(ValueError):
 
 
 #: Errors that are the user's input, reported as one line (exit status 2).
-USER_ERRORS = (ActivationFileError, SourceError, ProbeError, OutputPathError)
+USER_ERRORS = (ActivationFileError, SourceError, ProbeError, OutputPathError, SnippetError)
 
 
 def capture(spec: str = DEFAULT_SOURCE, layer: int | None = None, concepts: Sequence[str] | None = None,
@@ -116,7 +117,8 @@ def print_summary(report: PolysemanticReport, description: str, top: int) -> Non
     console = Console(width=None if sys.stdout.isatty() else 120, highlight=False)
     null = report.null
     console.print(f"[bold]{for_rich(description)}[/]: {len(report.neurons)} neurons, {report.n_tokens} tokens; "
-                  f"tested {len(report.concepts)} concepts ({for_rich(', '.join(report.concepts))})"
+                  f"tested {len(report.concepts)} concept{'s' if len(report.concepts) != 1 else ''} "
+                  f"({for_rich(', '.join(report.concepts))})"
                   + (f", background {for_rich(', '.join(null.background))}" if null.background else ""))
     console.print(f"chance: the same counts with concept labels shuffled across {null.n_units} {escape(null.units)} "
                   f"({null.n_shuffles} shuffles, seed {null.seed}); a response needs p <= {null.corrected_threshold:.3g} "

@@ -60,7 +60,8 @@ class CellLayer(VMobject):
                  backing: Backing | None = None):
         super().__init__(fill_opacity=1.0, stroke_opacity=1.0, stroke_width=0)
         n = len(centres)
-        self.radii = np.asarray(radii, dtype=float).reshape(n, -1).copy()
+        radii = np.asarray(radii, dtype=float)
+        self.radii = (radii.reshape(n, -1) if n else radii.reshape(0, radii.shape[-1] if radii.ndim > 1 else 1)).copy()
         wedges = self.radii.shape[1]
         self.fills = np.zeros((n, wedges, 3)) if fills is None else np.asarray(fills, dtype=float).copy()
         self.cell_style, self.backing = cell_style, backing

@@ -54,6 +54,7 @@ class GridSelection:
     token_activations: dict[str, Float[np.ndarray, "tokens cells"]]  # per object, per token
     tokens: dict[str, tuple[str, ...]]
     layer_counts: tuple[Chance, ...]  # [k]: neurons of the whole layer serving exactly k objects, with chance
+    object_counts: tuple[Chance, ...]  # [o]: neurons of the whole layer serving object o (alone or not), with chance
     layer_size: int
     null: NullSummary
     rule: str
@@ -142,6 +143,8 @@ def select_grid(acts: ActivationSet, objects: Sequence[str] = GRID_OBJECTS, cell
     others = (sub.sum(axis=0, keepdims=True) - sub) / max(len(objects) - 1, 1)
     layer_counts = tuple(report.measure(lambda c, k=k: int((served_counts(c) == k).sum()))
                          for k in range(len(objects) + 1))
+    object_counts = tuple(report.measure(lambda c, o=o: int((c.content[o] & ~c.tokens.any(axis=0)).sum()))
+                          for o in range(len(objects)))
     return GridSelection(
         objects=objects, source=acts.source, hook=acts.hook, indices=indices,
         names=tuple(acts.neuron[indices].tolist()),
@@ -150,5 +153,5 @@ def select_grid(acts: ActivationSet, objects: Sequence[str] = GRID_OBJECTS, cell
         zscores=((sub - others) / spread[indices]).astype(np.float32),
         token_activations={o: acts.activations[np.ix_(acts.mask(o), indices)] for o in objects},
         tokens={o: tuple(acts.token[acts.mask(o)].tolist()) for o in objects},
-        layer_counts=layer_counts, layer_size=acts.n_neurons, null=report.null,
+        layer_counts=layer_counts, object_counts=object_counts, layer_size=acts.n_neurons, null=report.null,
         rule=__doc__.split("The rule (also returned as ``GridSelection.rule``):", 1)[1].strip())

@@ -9,10 +9,13 @@ found in any text gets no response from chance clustering within one snippet.
 
 Units (:func:`units_of`):
 
-* the set has ``sequence``: one unit per (concept, sequence) pair (a probe snippet);
+* the set has ``sequence``: one unit per snippet; a snippet must belong to one concept (tokens of
+  two concepts in one snippet would move together under every shuffle, which the null cannot
+  represent), so such a set is refused with :class:`SnippetError`;
 * no ``sequence`` but ``image``: every row (one image) is its own unit;
 * neither: consecutive runs of ``fallback_unit_tokens`` tokens of one concept, in file order
-  (documented in docs/activations.md; save ``sequence`` to get exact snippets).
+  (documented in docs/activations.md; save ``sequence`` to get exact snippets). This assumes each
+  concept's tokens come from its own stretches of text.
 
 The null distribution does not depend on which labelling is observed, only on the units and how
 many each concept has, so it is drawn once (:class:`PermutationNull`) and every labelling - the
@@ -25,6 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 from jaxtyping import Float, Int
 from scipy import sparse
+
+class SnippetError(ValueError):
+    """The set's snippets cannot carry the null (a snippet spans several concepts); the message is one line."""
+
 
 #: Null rates are computed for this many permutations at a time (memory: chunk x concepts x neurons).
 PERMUTATION_CHUNK = 250
@@ -46,7 +53,7 @@ class Units:
     def sum_by_unit(self, values: Float[np.ndarray, "tokens neurons"]) -> Float[np.ndarray, "units neurons"]:
         onehot = sparse.csr_matrix((np.ones(len(self.of_token), np.float32), (self.of_token, np.arange(len(self.of_token)))),
                                    shape=(self.n, len(self.of_token)))
-        return np.asarray(onehot @ values, dtype=np.float64)
+        return np.asarray(onehot.astype(np.float64) @ np.asarray(values, dtype=np.float64))  # no float32 overflow
 
 
 def units_of(codes: Int[np.ndarray, "tokens"], sequence: np.ndarray | None, image: np.ndarray | None,
@@ -54,7 +61,13 @@ def units_of(codes: Int[np.ndarray, "tokens"], sequence: np.ndarray | None, imag
     """The units of the module docstring, from per-token concept codes."""
     t = len(codes)
     if sequence is not None:
-        key = codes.astype(np.int64) * (int(sequence.max()) + 1) + (sequence.astype(np.int64) - int(sequence.min()))
+        _, key = np.unique(sequence, return_inverse=True)  # any ids, negative or huge, without arithmetic
+        mixed = np.flatnonzero(np.bincount(np.unique(np.stack([key, codes]), axis=1)[0], minlength=key.max() + 1) > 1)
+        if len(mixed):
+            raise SnippetError(f"snippet (sequence) {sequence[np.argmax(key == mixed[0])]} holds tokens of "
+                               f"{len(np.unique(codes[key == mixed[0]]))} concepts; the null shuffles whole snippets, "
+                               f"so each must belong to one concept: give each concept's tokens their own sequence "
+                               f"ids, or leave 'sequence' out")
         kind = "snippets"
     elif image is not None:
         key = np.arange(t, dtype=np.int64)

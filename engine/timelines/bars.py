@@ -99,7 +99,8 @@ def build(settings: BarsSettings, progress: bool = False) -> Timeline:
                             f"{outlined}In all of {where} ({report_size(report):,} neurons): "
                             f"{chance_text(chance['polysemantic'])} polysemantic, "
                             f"{chance_text(chance['monosemantic'])} monosemantic, "
-                            f"{counts['broad']:,} broad (no object beats chance on these texts).", "smooth"))
+                            f"{counts['broad']:,} broad (no object beats chance on these texts), "
+                            f"{counts['artifact']:,} artifacts.", "smooth"))
 
     tl = Timeline(kind=KIND, title="Which objects does each neuron respond to?",
                   source=f"{description} \u00b7 probe texts: {', '.join(f'{o} {tokens[o]:,}' for o in objects)} tokens",

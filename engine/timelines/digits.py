@@ -90,7 +90,11 @@ def build(settings: DigitsSettings, progress: bool = False) -> Timeline:
         raise SettingsError(str(e)) from None
     if settings.neuron is not None and settings.neuron >= acts.n_neurons:
         raise SettingsError(f"neuron = {settings.neuron}, but {src.description} has {acts.n_neurons} hidden neurons")
-    report = detect(acts)  # every class tested; each image is its own unit of the null
+    from engine.polysemantic import SnippetError
+    try:
+        report = detect(acts)  # every class tested; each image is its own unit of the null
+    except SnippetError as e:
+        raise SettingsError(str(e)) from None
     if settings.neuron is not None:
         chosen = report.neurons[settings.neuron]
         if chosen.label == "dead":

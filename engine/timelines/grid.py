@@ -127,13 +127,14 @@ def _captions(data: GridData) -> dict[str, str]:
             else:
                 how = (f"its mean activation on {_one_input(data, label)}, from its weakest (dark) to its "
                        f"strongest response over {_all_inputs(data)} (full colour)")
-                caps[f"object_{i}"] = (f"{label.capitalize()}: {k} neurons serve it (their response beats shuffled "
-                                       f"labels). Brightness is {how}.")
+                caps[f"object_{i}"] = (f"{label.capitalize()}: {_neurons(k)} here serve{'s' if k == 1 else ''} it (their response beats "
+                                       f"shuffled labels; {_in_layer(data, i)}). Brightness is {how}.")
         else:
             again = int((served & seen).sum())
             earlier = join_words(list(labels[:i]))
-            caps[f"object_{i}"] = (f"{label.capitalize()}: {k} neurons serve it; {again} of them already served "
-                                   f"{earlier}. The previous pattern fades away.")
+            layer = "" if data.toy else f" ({_in_layer(data, i)})"
+            caps[f"object_{i}"] = (f"{label.capitalize()}: {_neurons(k)} {'' if data.toy else 'here '}serve{'s' if k == 1 else ''} "
+                                   f"it{layer}; {again} of them already served {earlier}. The previous pattern fades away.")
         seen |= served
     caps["combined"] = (f"All at once: each circle splits into one wedge per {'feature' if data.toy else 'object'}. "
                         "The stronger the neuron's response to it, the longer and brighter the wedge.")
@@ -162,6 +163,16 @@ def _captions(data: GridData) -> dict[str, str]:
         else:
             caps["count"] = f"{count_sentence(data)}: the whole layer of {data.layer_size} neurons."
     return caps
+
+
+def _neurons(k: int) -> str:
+    return f"{k} neuron" if k == 1 else f"{k} neurons"
+
+
+def _in_layer(data: GridData, i: int) -> str:
+    """``whole layer: 210 (chance 22.4)``: how many of the layer's neurons serve object i, beside chance."""
+    c = data.extra["object_counts"][i]
+    return f"whole layer: {c['real']:,} (chance {c['mean']:.1f})"
 
 
 def build(settings: GridSettings, progress: bool = False) -> Timeline:
@@ -219,7 +230,7 @@ def build(settings: GridSettings, progress: bool = False) -> Timeline:
     tl.meta.update(objects=list(data.objects), labels=list(data.labels), toy=data.toy, names=list(data.names),
                    grid=[rows_, cols_], count_rows=count_rows(data), rule=data.rule, n_concepts=data.n_concepts,
                    layer_size=data.layer_size, layer_counts=[int(c) for c in data.layer_counts],
-                   layer_chance=data.extra.get("layer_chance"),
+                   layer_chance=data.extra.get("layer_chance"), object_counts=data.extra.get("object_counts"),
                    brightness_key=["weakest", "strongest"] if not data.toy else ["0", "strongest"],
                    settings=settings_json(settings))
     return tl.validate()

@@ -260,6 +260,7 @@ def _real_data(settings: GridDataSettings) -> GridData:
         rule=selection.rule,
         extra={"concepts": list(source.concepts), "hook": selection.hook, "background": list(background),
                "layer_chance": [{"mean": c.mean, "max": c.max} for c in selection.layer_counts],
+               "object_counts": [{"real": int(c.real), "mean": c.mean, "max": c.max} for c in selection.object_counts],
                "null": {"units": selection.null.units, "n_units": selection.null.n_units,
                         "n_shuffles": selection.null.n_shuffles, "n_permutations": selection.null.n_permutations,
                         "alpha": selection.null.alpha, "seed": selection.null.seed}})

@@ -97,16 +97,17 @@ def build(settings: HeatmapSettings, progress: bool = False) -> Timeline:
                 f"Rows: texts about {join_words(objects)}. Columns: {n} neurons of {where}. A cell's brightness: the "
                 f"neuron's mean activation on that text, as a fraction of its strongest object.", "smooth"),
         Segment("specific", settings.specific_seconds,
-                f"{n_mono} neurons the detector calls monosemantic, sorted by object: each is bright in one row only.",
-                "smooth"),
+                f"{n_mono} neurons the detector calls monosemantic, sorted by object: each answers one object beyond "
+                f"chance (the test compares it with other texts, the cells show mean activation).", "smooth"),
         Segment("shared", settings.shared_seconds,
-                (f"{n_poly} of the layer's {counts['polysemantic']:,} polysemantic neurons: bright in two or more rows, "
-                 f"each response beating shuffled labels." if n_poly else
+                (f"{n_poly} of the layer's {counts['polysemantic']:,} polysemantic neurons: each answers two or more "
+                 f"objects, every response beating shuffled labels." if n_poly else
                  "No neuron responds to two or more of these objects beyond chance."), "smooth"),
         Segment("marked", settings.marked_seconds,
                 f"In all of {where} ({len(report.neurons):,} neurons): {chance_text(chance['polysemantic'])} respond to "
                 f"two or more of these objects, {everything.real:,.0f} to all; {chance_text(chance['monosemantic'])} to "
-                f"one; {counts['broad']:,} to none beyond chance.", "smooth"),
+                f"one; {counts['broad']:,} to none beyond chance; {counts['artifact']:,} only through function words or "
+                f"punctuation (artifacts).", "smooth"),
     ]
     tl = Timeline(kind=KIND, title="Neurons \u00d7 objects: who responds to what",
                   source=f"{description} \u00b7 probe texts: "

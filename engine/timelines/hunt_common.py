@@ -122,8 +122,11 @@ def open_activations(source: str, activations: str | None, layer: int | None, co
 
 def detect_concepts(acts, concepts: Sequence[str]):
     """The detector's report on the tested ``concepts`` of ``acts`` (the rest of ``acts`` is the null's background)."""
-    from engine.polysemantic import detect
-    return detect(acts, concepts=tuple(concepts))
+    from engine.polysemantic import SnippetError, detect
+    try:
+        return detect(acts, concepts=tuple(concepts))
+    except SnippetError as e:
+        raise SettingsError(str(e)) from None
 
 
 def chance_text(chance) -> str:

@@ -214,3 +214,15 @@ def test_shared_scene_summary_quotes_the_layer_beside_chance():
     assert f"{sum(lc[2:]):,} (chance {several:.1f}) two or more" in summary
     assert f"{int((tl.arrays['group_size'] >= 2).sum())} of these 49 neurons are shared" in summary
     assert "superposition" not in " ".join(s.caption for s in tl.segments)
+
+
+def test_object_captions_quote_the_layer_beside_chance(real, acts):
+    """Each object's phase says how many of the grid's neurons serve it and how many of the layer's do, with chance."""
+    from engine.polysemantic import detect
+
+    report = detect(acts.select(concepts=[*OBJECTS, "dog", "tree", "boat"]), concepts=OBJECTS)
+    for i, o in enumerate(OBJECTS):
+        counts = report.measure(lambda c, i=i: int((c.content[i] & ~c.tokens.any(axis=0)).sum()))
+        caption = real.segments[real.segment_index(f"object_{i}")].caption
+        assert f"whole layer: {counts.real:,.0f} (chance {counts.mean:.1f})" in caption
+        assert f"{int(real.arrays['serves'][i].sum())} neuron" in caption

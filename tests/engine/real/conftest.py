@@ -64,7 +64,8 @@ def _planted(seed: int = 0, tokens_per_concept: int = 400) -> Planted:
             token.append(rng.choice(vocab[c]) if rng.random() >= generic_rate else rng.choice(GENERIC, p=generic_p))
             concept.append(c)
     concept, token = np.array(concept), np.array(token)
-    sequence = np.arange(len(token)) // SNIPPET_TOKENS
+    # snippets of SNIPPET_TOKENS tokens, each within one concept (the null shuffles whole snippets)
+    sequence = np.concatenate([1000 * i + np.arange(tokens_per_concept) // SNIPPET_TOKENS for i in range(len(CONCEPTS))])
     some = {c: set(vocab[c][::2]) for c in CONCEPTS}  # a neuron fires on half of a concept's own words
     words, counts = np.unique(token[concept == "cat"], return_counts=True)
     frequent_cat_word = words[np.argmax(np.where(np.char.startswith(words, "catword"), counts, 0))]

@@ -43,6 +43,22 @@ def split_one_concept(acts: ActivationSet, concept: str, parts: int, seed: int) 
 
 # --- the null itself ------------------------------------------------------------------------------
 
+def test_a_snippet_holding_two_concepts_is_refused_in_one_line(tmp_path, capsys):
+    """Tokens of two concepts in one snippet move together under every shuffle: the null cannot judge them."""
+    from engine import polysemantic
+    from engine.real.null import SnippetError
+    rng = np.random.default_rng(0)
+    n = 300
+    acts = ActivationSet(activations=rng.random((n, 4)).astype(np.float32),
+                         concept=np.array(["a", "b", "c"])[np.arange(n) % 3], token=np.array(["t"] * n),
+                         sequence=(np.arange(n) // 12).astype(np.int32))
+    with pytest.raises(SnippetError, match="holds tokens of 3 concepts"):
+        detect(acts)
+    assert polysemantic.main([str(acts.save(tmp_path / "mixed.npz")), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "each must belong to one concept" in err
+
+
 def test_p_values_are_calibrated_on_noise():
     """With labels that mean nothing, about 5% of responses reach p <= 0.05, and about 1% reach 0.01."""
     rng = np.random.default_rng(0)
@@ -59,9 +75,13 @@ def test_p_values_are_calibrated_on_noise():
 
 def test_units_are_snippets_images_or_token_runs():
     codes = np.array([0, 0, 0, 1, 1, 0])
-    snippets = units_of(codes, np.array([0, 0, 1, 1, 1, 2]), None, 16)
-    assert snippets.kind == "snippets" and snippets.n == 4  # snippet 1 spans two concepts: split in two
+    snippets = units_of(codes, np.array([0, 0, 1, 3, 3, 2]), None, 16)
+    assert snippets.kind == "snippets" and snippets.n == 4
     np.testing.assert_array_equal(snippets.tokens, [2, 1, 1, 2])  # by concept, then first seen
+    # any ids: negative or huge ones name snippets too, never merge them
+    odd = units_of(codes, np.array([-1, -1, 2**62, -7, -7, 5]), None, 16)
+    np.testing.assert_array_equal(odd.tokens, snippets.tokens)
+    np.testing.assert_array_equal(odd.concept, snippets.concept)
     images = units_of(codes, None, np.zeros((6, 2, 2)), 16)
     assert images.kind == "images" and images.n == 6
     runs = units_of(codes, None, None, 2)
