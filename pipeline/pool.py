@@ -9,12 +9,14 @@ collects results; training stays in the main thread, where Ctrl+C interrupts it 
 Each worker is a plain process with one pipe (no executor, no manager, no semaphores), so:
 - a worker that dies (the out-of-memory killer, ``kill -9``) costs only its own scene: its partial
   folder is removed and the scene is retried once in a fresh worker, then reported failed;
-- Ctrl+C is the parent's decision: workers start with SIGINT blocked and then ignore it, and the
+- Ctrl+C is the parent's decision: workers start with SIGINT ignored (``worker_python.sh``), and the
   parent terminates them, so no worker prints a traceback and nothing leaks.
 """
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from pipeline.worker import RenderJob, RenderResult, remove_partials, render
 DONE = object()  # the main thread's last event
 RETRIES = 1  # a scene whose worker dies is tried once more in a fresh worker
 _POLL_S = 0.2
+WORKER_PYTHON = Path(__file__).with_name("worker_python.sh")  # starts a worker with SIGINT ignored
 
 
 def _die_with_parent() -> None:
@@ -88,6 +91,9 @@ class _Pool:
         self.n_procs, self.on_event, self.on_progress, self.on_done = n_procs, on_event, on_progress, on_done
         self.length = length
         self.ctx = get_context("spawn")
+        # Workers start through a wrapper that ignores SIGINT before Python runs (see worker_python.sh).
+        os.environ["NEUROREEL_WORKER_PYTHON"] = sys.executable
+        self.ctx.set_executable(str(WORKER_PYTHON))
         self.workers: list[_Worker] = []
         self.ready: list[RenderJob] = []
         self.attempts: dict[str, int] = {}
@@ -95,7 +101,7 @@ class _Pool:
     def _start_worker(self) -> _Worker:
         parent, child = self.ctx.Pipe()
         proc = self.ctx.Process(target=_serve, args=(child,), name="neuroreel-render", daemon=True)
-        proc.start()  # this thread blocks SIGINT, so the worker starts with it blocked
+        proc.start()  # SIGINT is ignored in the worker from its first instruction (worker_python.sh)
         child.close()
         worker = _Worker(proc, parent)
         self.workers.append(worker)

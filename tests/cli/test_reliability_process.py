@@ -286,3 +286,23 @@ def test_empty_out_is_refused(tmp_path):
     assert res.returncode == 2, res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and "--out" in res.stderr
     assert tree(tmp_path) == []
+
+
+def _sigint_disposition(conn) -> None:
+    """Run in a worker process: report how it would take a Ctrl+C."""
+    conn.send(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+    conn.close()
+
+
+# Defect 18, the start-up window: a spawned child does not inherit a blocked SIGINT, so a Ctrl+C while a
+# worker was still importing printed the worker's KeyboardInterrupt traceback. Workers now start ignoring it.
+def test_render_workers_ignore_ctrl_c_from_their_first_instruction():
+    from pipeline.pool import _Pool
+
+    pool = _Pool(1, None, None, None, None)
+    parent, child = pool.ctx.Pipe()
+    proc = pool.ctx.Process(target=_sigint_disposition, args=(child,))
+    proc.start()
+    assert parent.recv() is True
+    proc.join(timeout=60)
+    assert proc.exitcode == 0
