@@ -70,24 +70,26 @@ def build(settings: BarsSettings, progress: bool = False) -> Timeline:
     counts = report.counts()
     chance = report.chance()
     where = layer_words(acts)
+    from_file = settings.activations is not None or settings.source.endswith(".npz")
+    about = (lambda o: f"Tokens labelled {o}") if from_file else (lambda o: f"Texts about {o}")  # noqa: E731
 
     segments = [Segment("intro", settings.intro_seconds,
                         f"{n} real neurons from {where}. Next: how strongly each one fires, on average, "
-                        f"on texts about {join_words(objects)}.", "smooth")]
+                        f"on {'the tokens labelled' if from_file else 'texts about'} {join_words(objects)}.", "smooth")]
     for k, o in enumerate(objects):
         if k == 0:
-            cap = (f"Texts about {o}: each bar is one neuron's mean activation over all "
-                   f"{tokens[o]:,} tokens of the {o} texts.")
+            cap = (f"{about(o)}: each bar is one neuron's mean activation over all "
+                   f"{tokens[o]:,} {'of them' if from_file else f'tokens of the {o} texts'}.")
         else:
             again = [shorts[j] for j in range(n) if k in choice.groups[j] and min(choice.groups[j]) < k]
             own = [shorts[j] for j in range(n) if choice.groups[j] == (k,)]
             if again:
-                cap = (f"Texts about {o}: {join_words(again)} fire{'s' if len(again) == 1 else ''} again, so "
+                cap = (f"{about(o)}: {join_words(again)} fire{'s' if len(again) == 1 else ''} again, so "
                        f"{'it answers' if len(again) == 1 else 'each answers'} more than one object. "
                        f"{join_words(own) if own else 'No other neuron here'} fire{'s' if len(own) == 1 else ''} "
                        f"for {o} alone.")
             else:
-                cap = f"Texts about {o}: {join_words(own) if own else 'some neurons'} fire for {o}."
+                cap = f"{about(o)}: {join_words(own) if own else 'some neurons'} fire for {o}."
         segments.append(Segment(f"object_{k}", settings.object_seconds, cap, "smooth"))
     n_poly = int(poly.sum())
     segments.append(Segment("together", settings.together_seconds,
@@ -103,7 +105,8 @@ def build(settings: BarsSettings, progress: bool = False) -> Timeline:
                             f"{counts['artifact']:,} artifacts.", "smooth"))
 
     tl = Timeline(kind=KIND, title="Which objects does each neuron respond to?",
-                  source=f"{description} \u00b7 probe texts: {', '.join(f'{o} {tokens[o]:,}' for o in objects)} tokens",
+                  source=f"{description} \u00b7 {'tokens' if from_file else 'probe texts'}: "
+                         f"{', '.join(f'{o} {tokens[o]:,}' for o in objects)} tokens",
                   segments=segments)
     starts = {s.name: tl.segment_start(s.name) for s in segments}
     grow = 0.75  # of a segment's (eased) time, by which its bars are fully grown

@@ -91,11 +91,13 @@ def build(settings: HeatmapSettings, progress: bool = False) -> Timeline:
     chance = report.chance()
     everything = report.measure(lambda c: int(((c.labels == "polysemantic") & c.content.all(axis=0)).sum()))
     where = layer_words(acts)
+    from_file = settings.activations is not None or settings.source.endswith(".npz")
     n_mono, n_poly = int((~poly).sum()), int(poly.sum())
     segments = [
         Segment("layout", settings.layout_seconds,
-                f"Rows: texts about {join_words(objects)}. Columns: {n} neurons of {where}. A cell's brightness: the "
-                f"neuron's mean activation on that text, as a fraction of its strongest object.", "smooth"),
+                f"Rows: {'tokens labelled' if from_file else 'texts about'} {join_words(objects)}. Columns: {n} neurons "
+                f"of {where}. A cell's brightness: the neuron's mean activation on that "
+                f"{'concept' if from_file else 'text'}, as a fraction of its strongest object.", "smooth"),
         Segment("specific", settings.specific_seconds,
                 f"{n_mono} neurons the detector calls monosemantic, sorted by object: each answers one object beyond "
                 f"chance (the test compares it with other texts, the cells show mean activation).", "smooth"),
@@ -110,7 +112,7 @@ def build(settings: HeatmapSettings, progress: bool = False) -> Timeline:
                 f"punctuation (artifacts).", "smooth"),
     ]
     tl = Timeline(kind=KIND, title="Neurons \u00d7 objects: who responds to what",
-                  source=f"{description} \u00b7 probe texts: "
+                  source=f"{description} \u00b7 {'tokens' if from_file else 'probe texts'}: "
                          f"{', '.join(f'{o} {int(acts.mask(o).sum()):,}' for o in objects)} tokens",
                   segments=segments)
     t_spec, t_shared, t_mark = (tl.segment_start(s) for s in ("specific", "shared", "marked"))

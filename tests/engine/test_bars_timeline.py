@@ -137,3 +137,12 @@ def test_a_broken_activation_file_is_a_settings_error(tmp_path):
     np.savez(path, activations=np.ones((2, 2), np.float32), concept=np.array(["dog", "boat"]), token=np.array(["a", "b"]))
     with pytest.raises(SettingsError, match="no object 'cat' in activation file .*available: dog, boat"):
         BarsSettings(activations=str(path), objects=("cat", "car")).validate()
+
+
+def test_a_users_file_is_described_as_labelled_tokens(measured, tmp_path):
+    """Captions and the source line say 'tokens labelled', not 'probe texts', for a user's activation file."""
+    acts, _, _ = measured
+    path = acts.select(neurons=range(0, 1536, 3)).save(tmp_path / "mine.npz")
+    tl = build(BarsSettings(activations=str(path)))
+    words = " ".join([tl.source, *(s.caption for s in tl.segments)])
+    assert "probe texts" not in words and "Texts about" not in words and "Tokens labelled cat" in words
