@@ -7,7 +7,6 @@ and every rejection is an :class:`ActivationFileError` whose message is one line
 """
 from __future__ import annotations
 
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path

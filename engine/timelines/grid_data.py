@@ -328,11 +328,18 @@ def chance_words(count: float, chance: dict) -> str:
     return f"{int(count):,} (chance {chance['mean']:.1f})"
 
 
+def _several_chance(data: GridData) -> dict:
+    """Chance level of 'serves two or more objects': the per-size means summed; the per-size maxima summed
+    (an upper bound on the largest shuffle's count, so a count above it beats every shuffle)."""
+    ch = data.extra["layer_chance"][2:]
+    return {"mean": sum(c["mean"] for c in ch), "max": sum(c["max"] for c in ch)}
+
+
 def layer_counts_words(data: GridData) -> str:
     """Real sources, compact: ``whole layer: 518 (chance 73.8) serve one object, 8 (chance 0.2) two or more``."""
     lc, ch = data.layer_counts, data.extra["layer_chance"]
     noun = "digit class" if data.medium == "images" else "object"
-    several_chance = {"mean": sum(c["mean"] for c in ch[2:]), "max": sum(c["max"] for c in ch[2:])}
+    several_chance = _several_chance(data)
     return (f"whole layer: {chance_words(int(lc[1]), ch[1])} serve one {noun}, "
             f"{chance_words(int(lc[2:].sum()), several_chance)} two or more")
 
@@ -342,7 +349,7 @@ def layer_sentence(data: GridData) -> str:
     lc, ch = data.layer_counts, data.extra["layer_chance"]
     noun = "digit classes" if data.medium == "images" else "objects"
     one, several = int(lc[1]), int(lc[2:].sum())
-    several_chance = {"mean": sum(c["mean"] for c in ch[2:]), "max": sum(c["max"] for c in ch[2:])}
+    several_chance = _several_chance(data)
     text = (f"In the whole layer of {data.layer_size:,} neurons, {chance_words(one, ch[1])} serve one of these {noun} "
             f"and {chance_words(several, several_chance)} serve two or more")
     if several > several_chance["max"] and several > 0:

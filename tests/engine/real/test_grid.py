@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from engine.polysemantic import grid_neurons
-from engine.real.activations import ActivationSet
 from engine.real.grid import GRID_CELLS, GRID_OBJECTS, concept_means, select_grid
 
 

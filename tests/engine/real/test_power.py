@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.real.activations import ActivationSet
-from engine.real.detect import DetectionConfig, neuron_stats
+from engine.real.detect import DetectionConfig
 from engine.real.power import (UnitArrays, detected, observed_power, planted, planted_power, ratio_to_rest,
                                tokens_for, unit_arrays)
 
