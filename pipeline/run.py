@@ -27,7 +27,7 @@ from engine.atomic import remove_stale
 from engine.cache import cache_key, default_cache_root, sweep_stale
 from engine.fingerprint import code_fingerprint
 from engine.timeline import Timeline
-from pipeline import manifest
+from pipeline import interrupts, manifest
 from pipeline.catalogue import Entry, names as catalogue_names
 from pipeline.formats import read_back
 from pipeline.settings import RenderSettings
@@ -171,6 +171,7 @@ def _prepare_all(req: Request, status=None) -> Iterator[Ready | RenderResult]:
             else:
                 prep = _prepare(entry, req, progress=False)
         except Exception as e:
+            interrupts.reraise(e)  # a Ctrl+C a C extension turned into ImportError is not the scene's fault
             yield RenderResult(entry.name, False, 0.0, error=f"timeline: {type(e).__name__}: {e}")
             continue
         job = RenderJob(entry.name, prep.entry.scene, str(prep.timeline_path), str(req.out), req.render)
@@ -212,6 +213,7 @@ def run(req: Request) -> int:
             try:
                 _record(req, prepared[result.name], result)
             except Exception as e:
+                interrupts.reraise(e)
                 result = replace(result, ok=False, error=f"recording output: {e}")
         results[result.name] = result
         progress.update(tasks[result.name], completed=1.0,

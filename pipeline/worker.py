@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from engine.atomic import leftover_owner, remove, remove_stale, temp_prefix
+from pipeline import interrupts
 from pipeline.settings import RenderSettings
 
 PARTIAL_SUFFIX = ".partial"
@@ -127,6 +128,7 @@ def render(job: RenderJob, progress: Callable[[str, float], None] | None = None)
         return RenderResult(job.name, True, time.perf_counter() - start, file=job.output_name,
                             sections=tuple(f"{job.sections_dir}/{p.name}" for p in section_files))
     except Exception as e:  # one failing scene must not stop the others
+        interrupts.reraise(e)  # unless it is a Ctrl+C that a C extension turned into another exception
         return RenderResult(job.name, False, time.perf_counter() - start, error=f"{type(e).__name__}: {e}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -306,3 +306,27 @@ def test_render_workers_ignore_ctrl_c_from_their_first_instruction():
     assert parent.recv() is True
     proc.join(timeout=60)
     assert proc.exitcode == 0
+
+
+# Defect 18 (seen in CI): a Ctrl+C while numpy imported its C core came out as numpy's ImportError,
+# a traceback and exit 1. Deterministic here: the interrupt arrives inside code that swallows it as C does.
+def test_ctrl_c_swallowed_by_an_import_is_still_one_line(monkeypatch, capsys):
+    import render
+    from pipeline import cli, interrupts
+
+    def main_whose_import_swallows_ctrl_c():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise ImportError('PyCapsule_Import could not import module "datetime"') from None
+
+    monkeypatch.setattr(cli, "main", main_whose_import_swallows_ctrl_c)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        assert render._main() == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        monkeypatch.setattr(interrupts, "_seen", False)
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [err.strip()] and INTERRUPTED in err and "Traceback" not in err
