@@ -30,6 +30,7 @@ class PolysemanticityBars(TimelineScene):
         n_obj, n = means.shape
         colours = style.object_colours(tl.meta, n_obj)
         title, source = title_and_source(tl)
+        self.chrome = [title, source]
 
         left = -config.frame_width / 2 + style.MARGIN + self.axis_gutter
         right = config.frame_width / 2 - style.MARGIN

@@ -17,7 +17,8 @@ from typing import Callable
 
 from PIL import ImageFont
 import numpy as np
-from manim import DOWN, Animation, Camera, ImageMobject, Mobject, Scene, Text, ValueTracker, VGroup, VMobject, linear
+from manim import (DOWN, LEFT, ORIGIN, RIGHT, UP, Animation, Camera, ImageMobject, Mobject, Scene, Text, ValueTracker, VGroup,
+                   VMobject, linear, smooth)
 
 from engine.timeline import Segment, Timeline
 from scenes import style
@@ -25,12 +26,15 @@ from scenes.cells import CellCamera
 from scenes.text_cache import cached_text
 
 HEAD_S = 0.5  # seconds at the start of a segment in which captions and labels fade
+CAPTION_MODES = ("burned", "none")  # captions in the picture, or talk mode (captions go to notes/subtitles)
+_MEASURE = "measure"  # talk mode's dry run: no captions, no zoom
+MAX_TALK_ZOOM = 1.5  # talk mode enlarges content at most this much (past it, labels dwarf the title)
 
 
-def text(s: str, size: float = style.LABEL_SIZE, colour: str = style.TEXT, keep_glyphs: bool = False, **kw) -> Text:
+def text(s: str, size: float = style.LABEL_SIZE, colour: str | None = None, keep_glyphs: bool = False, **kw) -> Text:
     """Text in the house font (Pango falls back silently if a font is not named), cached; drawn as one
     path unless ``keep_glyphs`` (one submobject per character, for callers that locate characters)."""
-    return cached_text(s, style.FONT, size, colour, keep_glyphs=keep_glyphs, **kw)
+    return cached_text(s, style.FONT, size, colour or style.TEXT, keep_glyphs=keep_glyphs, **kw)
 
 
 @lru_cache(maxsize=None)
@@ -47,7 +51,7 @@ def text_width(s: str, size: float) -> float:
     return font.getlength(s) * scale
 
 
-def wrapped(s: str, width: float, size: float = style.CAPTION_SIZE, colour: str = style.TEXT) -> VGroup:
+def wrapped(s: str, width: float, size: float = style.CAPTION_SIZE, colour: str | None = None) -> VGroup:
     """Centred lines of text broken at spaces so none is wider than ``width`` scene units."""
     words, lines, cur = s.split(), [], ""
     for w in words:
@@ -109,6 +113,15 @@ def fade_out(mob: Mobject) -> OpacityFade:
     return OpacityFade(mob, fade_in=False)
 
 
+def caption_swap(old: Mobject | None, new: Mobject | None) -> list[OpacityFade]:
+    """Fade the old caption out in the first half of a segment's head and the new one in over the second,
+    so two captions are never legible at once (a cross-fade stacks them mid-way)."""
+    if old is None or new is None:
+        return [fade_out(old)] if old is not None else [fade_in(new)] if new is not None else []
+    return [OpacityFade(old, fade_in=False, rate_func=lambda a: smooth(min(1.0, 2 * a))),
+            OpacityFade(new, fade_in=True, rate_func=lambda a: smooth(max(0.0, 2 * a - 1)))]
+
+
 class SwapLabel(VGroup):
     """A label that shows one of many pre-built Texts, chosen per frame without building or copying any.
 
@@ -143,11 +156,20 @@ class TimelineScene(Scene):
     repeat_still_frames: bool = True  # draw a still stretch once and repeat it (tests compare with False)
 
     def __init__(self, timeline: Timeline, stop_after: str | None = None, on_segment_end=None,
-                 progress: Callable[[float], None] | None = None, **kwargs):
+                 progress: Callable[[float], None] | None = None, captions: str = "burned", theme: str = "dark",
+                 **kwargs):
         """``stop_after`` ends the scene after that segment; ``on_segment_end(scene, segment)`` is
         called as each segment ends (layout tests inspect every phase this way); ``progress(fraction)``
-        hears how far rendering has got (render.py's live display)."""
+        hears how far rendering has got (render.py's live display). ``captions="none"`` is talk mode:
+        no captions in the picture, and the content grows into the space they leave (``talk_view``).
+        ``theme`` names a palette in ``scenes.style.THEMES``."""
+        if captions not in (*CAPTION_MODES, _MEASURE):
+            raise ValueError(f"captions must be one of {', '.join(CAPTION_MODES)}, not {captions!r}")
         self.timeline = timeline
+        self.captions = captions
+        self.theme = theme
+        style.use_theme(theme)  # before Manim builds anything: the camera's background comes from it
+        self.chrome: list[Mobject] = []  # title and source line: kept in place and size by talk_view
         self.stop_after = stop_after
         self.on_segment_end = on_segment_end
         self.progress = progress
@@ -176,6 +198,50 @@ class TimelineScene(Scene):
     def segment_animations(self, index: int, segment: Segment) -> list:
         """Animations that play in the head of a segment (e.g. labels fading in); none by default."""
         return []
+
+    def talk_view(self) -> None:
+        """Talk mode: zoom the camera so the content (everything but the title and source line) fills the
+        frame between them, the space captions took included, at most MAX_TALK_ZOOM. The title and source
+        line are scaled back so they keep their place and size on screen. The content's extent is measured
+        over the whole scene by a dry run (content moves: shared_neurons spreads its neurons out)."""
+        lo, hi = self.content_extent()
+        cam = self.renderer.camera
+        half_w, half_h = cam.frame_width / 2, cam.frame_height / 2
+        top = min([c.get_bottom()[1] for c in self.chrome if c.get_center()[1] > 0] or [half_h - style.MARGIN])
+        bottom = max([c.get_top()[1] for c in self.chrome if c.get_center()[1] < 0] or [-half_h + style.MARGIN])
+        gap = 0.25
+        target_lo = np.array([-half_w + style.MARGIN, bottom + gap])
+        target_hi = np.array([half_w - style.MARGIN, top - gap])
+        zoom = float(np.clip(np.min((target_hi - target_lo) / np.maximum(hi - lo, 1e-6)), 1.0, MAX_TALK_ZOOM))
+        centre = np.append((lo + hi) / 2 - (target_lo + target_hi) / 2 / zoom, 0.0)
+        cam.frame_width, cam.frame_height, cam.frame_center = 2 * half_w / zoom, 2 * half_h / zoom, centre
+        for mob in self.chrome:
+            mob.scale(1 / zoom, about_point=ORIGIN).shift(centre)
+        self.talk_zoom = zoom
+
+    def content_extent(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower-left and upper-right corners (x, y) of all that is drawn but the title and source line,
+        at the end of every phase without captions: a dry run of this scene, drawing nothing."""
+        from manim import tempconfig
+
+        boxes: list[tuple[np.ndarray, np.ndarray]] = []
+
+        def record(scene: "TimelineScene", segment: Segment) -> None:
+            chrome = {id(m) for c in scene.chrome for m in c.get_family()}
+            boxes.extend((m.get_corner(DOWN + LEFT)[:2], m.get_corner(UP + RIGHT)[:2]) for top in scene.mobjects
+                         for m in top.get_family() if id(m) not in chrome and m.has_points() and not m.submobjects)
+
+        with tempconfig({"dry_run": True}):
+            probe = object.__new__(type(self))  # not type(self)(...): test subclasses fix the timeline in __init__
+            TimelineScene.__init__(probe, timeline=self.timeline, captions=_MEASURE, theme=self.theme, skip_animations=True,
+                                   on_segment_end=record)
+            probe.render()
+        half = np.array([self.camera.frame_width, self.camera.frame_height]) / 2
+        boxes = [(np.maximum(a, -half), np.minimum(b, half)) for a, b in boxes  # what is on screen
+                 if np.all(b > -half) and np.all(a < half)]  # (some scenes park mobjects off screen)
+        if not boxes:
+            return np.zeros(2), np.zeros(2)
+        return np.min([b[0] for b in boxes], axis=0), np.max([b[1] for b in boxes], axis=0)
 
     def make_caption(self, segment: Segment) -> VGroup:
         cap = wrapped(segment.caption, self.caption_width)
@@ -231,16 +297,16 @@ class TimelineScene(Scene):
         self.build()
         if self.progress is not None:
             self._report_progress()
+        if self.captions == "none":
+            self.talk_view()
         caption, t0 = None, 0.0
         for i, seg in enumerate(self.timeline.segments):
             self.next_section(seg.name)  # one clip per phase with --sections
             anims = list(self.segment_animations(i, seg))
-            if caption is None or seg.caption != self.timeline.segments[i - 1].caption:
-                if caption is not None:
-                    anims.append(fade_out(caption))
+            if self.captions == "burned" and (caption is None or seg.caption != self.timeline.segments[i - 1].caption):
+                old = caption
                 caption = self.make_caption(seg) if seg.caption else None
-                if caption is not None:
-                    anims.append(fade_in(caption))
+                anims += caption_swap(old, caption)
             if anims:
                 self._play_until(t0 + min(HEAD_S, seg.duration / 2), *anims)
                 self.bring_to_back(*[a.mobject for a in anims if a.mobject in self.mobjects])  # now static

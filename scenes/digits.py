@@ -45,6 +45,7 @@ class DigitsNeuron(TimelineScene):
         if tl.kind != KIND:
             raise ValueError(f"{type(self).__name__} draws '{KIND}' timelines, not '{tl.kind}'")
         title, source = title_and_source(tl)
+        self.chrome = [title, source]
         rows = tl.meta["rows"]
         colours = style.object_colours(tl.meta, len(rows))
         self.row_colours = [colours[k] if r["responds"] else style.MUTED for k, r in enumerate(rows)]

@@ -107,6 +107,7 @@ class SuperpositionGrid(LayeredScene):
 
         title = text(tl.title, style.TITLE_SIZE).to_edge(UP, buff=style.MARGIN)
         source = source_line(tl.source)
+        self.chrome = [title, source]
         top, bottom = title.get_bottom()[1] - 0.2, source.get_top()[1] + 0.15
         rows, cols = tl.meta["grid"]
         pitch = min(self.grid_size, top - bottom) / max(rows, cols)

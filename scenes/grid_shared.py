@@ -86,6 +86,7 @@ class SharedNeurons(LayeredScene):
 
         title = text(tl.title, style.TITLE_SIZE).to_edge(UP, buff=style.MARGIN)
         source = self.source_mob = source_line(tl.source)
+        self.chrome = [title, source]
         hubs = VGroup()
         for o, (pos, colour) in enumerate(zip(self.hub_pos, colours)):
             disc = Circle(radius=self.hub_radius, stroke_width=0, fill_color=colour, fill_opacity=1.0).move_to(pos)

@@ -134,6 +134,7 @@ class NeuronHunt(TimelineScene):
             raise ValueError(f"{type(self).__name__} draws '{KIND}' timelines, not '{tl.kind}'")
         self.colours = style.object_colours(tl.meta, len(tl.meta["concepts"]))
         title, source = title_and_source(tl)
+        self.chrome = [title, source]
         self.top = title.get_bottom()[1] - 0.3
         self.add(title, source)
         self.fades = FadeCache()

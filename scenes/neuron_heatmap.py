@@ -32,6 +32,7 @@ class NeuronObjectHeatmap(TimelineScene):
         n_obj, n = values.shape
         colours = style.object_colours(tl.meta, n_obj)
         title, source = title_and_source(tl)
+        self.chrome = [title, source]
 
         row_labels = [text(s, style.LABEL_SIZE, c) for s, c in zip(tl.meta["object_labels"], colours)]
         label_w = max(m.width for m in row_labels)

@@ -18,6 +18,15 @@ MUTED = "#9AA0A6"
 HIGHLIGHT = "#FFD54A"
 FRAME_STROKE = "#5F6368"
 
+THEMES = ("dark",)  # palettes a scene can be drawn in (render.py --theme)
+
+
+def use_theme(name: str) -> None:
+    """Make ``name`` the palette of what is built next (each scene calls this before building)."""
+    if name not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(THEMES)}, not {name!r}")
+
+
 # Okabe-Ito, reordered for lightness contrast between neighbours.
 OBJECT_COLOURS = ["#E69F00", "#56B4E9", "#D55E00", "#F0E442", "#0072B2", "#CC79A7", "#009E73"]
 

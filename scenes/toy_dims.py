@@ -56,6 +56,7 @@ class DimensionsPerFeature(TimelineScene):
 
         title = text(tl.title, style.TITLE_SIZE).to_edge(UP, buff=style.MARGIN)
         source = text(tl.source, style.SMALL_SIZE, style.MUTED).to_edge(DOWN, buff=0.2)
+        self.chrome = [title, source]
         if source.width > usable:
             source.scale_to_fit_width(usable)
         statics = [title, source, ax]

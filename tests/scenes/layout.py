@@ -26,13 +26,16 @@ def _box(m) -> tuple[np.ndarray, np.ndarray]:
 
 def layout_problems(scene) -> list[str]:
     problems = []
-    half_w, half_h = config.frame_width / 2, config.frame_height / 2
+    cam = scene.renderer.camera  # talk mode zooms the camera: its frame, not the configured one, is on screen
+    zoom = config.frame_width / cam.frame_width
+    centre = np.asarray(cam.frame_center, dtype=float)[:2]
+    half = np.array([cam.frame_width / 2, cam.frame_height / 2])
     texts = visible_texts(scene)
     for t in texts:
         lo, hi = _box(t)
-        if lo[0] < -half_w - TOLERANCE or hi[0] > half_w + TOLERANCE or lo[1] < -half_h - TOLERANCE or hi[1] > half_h + TOLERANCE:
+        if np.any(lo - centre < -half - TOLERANCE) or np.any(hi - centre > half + TOLERANCE):
             problems.append(f"outside the frame: {t.text!r}")
-        if t.font_size < style.MIN_FONT_SIZE - 0.5:
+        if t.font_size * zoom < style.MIN_FONT_SIZE - 0.5:
             problems.append(f"font size {t.font_size:.1f} < {style.MIN_FONT_SIZE}: {t.text!r}")
     for a, b in itertools.combinations(texts, 2):
         (alo, ahi), (blo, bhi) = _box(a), _box(b)

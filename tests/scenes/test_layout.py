@@ -6,6 +6,7 @@ from manim import tempconfig
 
 from pipeline import catalogue
 from pipeline.settings import QUALITIES, RenderSettings
+from scenes.base import CAPTION_MODES
 from tests.scenes import fixtures
 from tests.scenes.layout import layout_problems
 
@@ -17,18 +18,19 @@ SIZES = list({round(w / h, 2): (w, h) for w, h, _ in sorted(QUALITIES.values(), 
 def cases():
     for entry in catalogue.CATALOGUE.values():
         for w, h in SIZES:
-            yield pytest.param(entry, (w, h), id=f"{entry.name}-{w}x{h}")
+            for captions in CAPTION_MODES:
+                yield pytest.param(entry, (w, h), captions, id=f"{entry.name}-{w}x{h}-{captions}")
 
 
-@pytest.mark.parametrize("entry, size", list(cases()))
-def test_text_is_in_frame_apart_and_legible_in_every_phase(entry, size):
+@pytest.mark.parametrize("entry, size, captions", list(cases()))
+def test_text_is_in_frame_apart_and_legible_in_every_phase(entry, size, captions):
     path = fixtures.FIXTURES / f"{entry.name}.json"
     assert path.exists(), f"scene {entry.name} has no fixture timeline; add build_fixture() to its scene test"
     timeline = fixtures.load(entry.name)
     seen: dict[str, list[str]] = {}
     conf = RenderSettings(size[0], size[1], 1).manim_config() | {"dry_run": True}
     with tempconfig(conf):
-        scene = entry.scene_cls()(timeline=timeline, skip_animations=True,
+        scene = entry.scene_cls()(timeline=timeline, skip_animations=True, captions=captions,
                                   on_segment_end=lambda sc, seg: seen.__setitem__(seg.name, layout_problems(sc)))
         scene.render()
     assert list(seen) == [s.name for s in timeline.segments]
