@@ -3,37 +3,28 @@
     python -m pipeline.gallery          (or: make gallery)
 
 Scenes are rendered (or reused) as MP4 at low quality into media/, then each is turned into a
-palette-optimised GIF, stepping frame rate and width down until it fits the size budget.
+palette-optimised GIF, stepping frame rate and width down until it fits the size budget
+(pipeline.fit, the same steps as ``render.py --max-size``).
 """
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
-from engine.atomic import publish_mode
 from engine.cache import REPO_ROOT
 from pipeline import catalogue, cli
-from pipeline.formats import mp4_to_gif
+from pipeline.fit import fit
 
 GALLERY = REPO_ROOT / "docs" / "gallery"
 MAX_BYTES = 2_000_000
-ATTEMPTS = ((480, 10), (480, 8), (400, 8), (400, 6), (320, 6))  # (width, fps), best first
+# (width, fps), best first: fit.ladder(480, 10), fixed here so the gallery never changes with the ladder.
+ATTEMPTS = ((480, 10), (480, 8), (400, 8), (400, 6), (320, 6))
 
 
 def make_gif(mp4: Path, dst: Path) -> tuple[int, int, int]:
     """Write the best-looking GIF of ``mp4`` under the budget; returns (width, fps, bytes)."""
-    for width, fps in ATTEMPTS:
-        with tempfile.NamedTemporaryFile(suffix=".gif", dir=dst.parent, delete=False) as tmp:
-            staged = Path(tmp.name)
-        mp4_to_gif(mp4, staged, width=width, fps=fps)
-        size = staged.stat().st_size
-        if size <= MAX_BYTES:
-            publish_mode(staged)
-            staged.replace(dst)
-            return width, fps, size
-        staged.unlink()
-    raise RuntimeError(f"{mp4.name}: no GIF under {MAX_BYTES:,} bytes even at {ATTEMPTS[-1]}")
+    choice = fit(mp4, dst, "gif", MAX_BYTES, attempts=ATTEMPTS)
+    return choice.width, int(choice.fps), choice.bytes
 
 
 def main(argv: list[str] | None = None) -> int:
