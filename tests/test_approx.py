@@ -37,7 +37,10 @@ def test_metadata_is_walked_with_floats_approximate_and_the_rest_exact():
     drifted = {"peak": 2.387577533721924, "rows": [{"class": "4", "n": 45}], "range": [-0.1076947, 0.6326780]}
     assert structure_diffs(drifted, fixture, fixtures.CAPTURED) == []
     assert structure_diffs({**drifted, "peak": 2.39}, fixture, fixtures.CAPTURED)
-    assert structure_diffs({**drifted, "rows": [{"class": "4", "n": 46}]}, fixture, fixtures.CAPTURED)
+    assert structure_diffs({**drifted, "rows": [{"class": "4", "n": 46}]}, fixture, fixtures.TRAINED)
+    # Counts of neurons on the permutation threshold may flip under other kernels: by 2 at most.
+    assert structure_diffs({**drifted, "rows": [{"class": "4", "n": 47}]}, fixture, fixtures.CAPTURED) == []
+    assert structure_diffs({**drifted, "rows": [{"class": "4", "n": 48}]}, fixture, fixtures.CAPTURED)
     assert structure_diffs({**drifted, "extra": 1}, fixture, fixtures.CAPTURED)
     assert structure_diffs({**drifted, "rows": []}, fixture, fixtures.CAPTURED)
     assert structure_diffs({**drifted, "peak": float("inf")}, fixture, fixtures.CAPTURED)
