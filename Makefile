@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.neuroreel-installed
+DEV_STAMP := $(VENV)/.neuroreel-dev-installed
 
-.PHONY: setup render test test-all bench gallery clean-cache
+.PHONY: setup setup-dev render test test-all bench gallery clean-cache
 
 setup: $(STAMP)
 
@@ -15,13 +16,19 @@ $(STAMP): requirements.txt scripts/system-deps.sh
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
+setup-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt requirements-slides.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(DEV_STAMP)
+
 render: setup
 	$(PY) render.py --all
 
-test: setup
+test: setup-dev
 	$(PY) -m pytest -q
 
-test-all: setup
+test-all: setup-dev
 	$(PY) -m pytest -q -m "slow or not slow"
 
 gallery: setup

@@ -55,6 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("-t", "--transparent", action="store_true", help="transparent background (use --format mov or png)")
     how.add_argument("--sections", "--save_sections", action="store_true",
                      help="also write one clip per phase into DIR/sections/NAME/, e.g. for editing a lecture")
+    talk = p.add_argument_group("talks and READMEs (README: 'Giving a talk')")
+    talk.add_argument("--captions", choices=["burned", "none"], default="burned",
+                      help="burned: captions in the picture (default); none: talk mode, the content grows into their "
+                           "space and captions go to --slides notes and --subtitles")
+    talk.add_argument("--theme", choices=["dark", "light"], default="dark", help="dark (default) or light, e.g. for white slide decks")
+    talk.add_argument("--subtitles", action="store_true",
+                      help="write NAME.srt and NAME.vtt from the phase captions, and put them in the video as a soft "
+                           "subtitle track with its phases as chapters (mp4, mov, webm)")
+    talk.add_argument("--slides", action="store_true",
+                      help="write a manim-slides deck per scene, DIR/slides/NAME.json, one slide per phase "
+                           "(implies --sections); present with: manim-slides present NAME --folder DIR/slides")
+    talk.add_argument("--max-size", metavar="SIZE", help="fit each GIF/WebM/MP4 under SIZE (e.g. 2MB) by stepping "
+                      "frame rate and width down; the run says what it chose")
+    talk.add_argument("--lecture", metavar="FILE.toml", help="render a lecture: scenes, title cards and settings from a "
+                      "TOML file, joined into one video with chapters, one deck and one subtitle file "
+                      "(e.g. lectures/superposition.toml)")
     how.add_argument("-o", "--out", "--media_dir", default="media", metavar="DIR", help="output folder (default media/)")
     how.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                      help="render N scenes at once in separate processes (default: number of cores)")
@@ -112,7 +128,23 @@ def _render_settings(args) -> RenderSettings:
                          f"a scene needs at least two frames (the error names the least for the scene)")
     if args.transparent and args.format not in ("mov", "png", "webm"):
         raise UsageError(f"--transparent needs a format with an alpha channel: --format mov, webm or png (not {args.format})")
-    return RenderSettings(w, h, fps, format=args.format, transparent=args.transparent, sections=args.sections)
+    if args.subtitles and args.format not in ("mp4", "mov", "webm"):
+        raise UsageError(f"--subtitles needs a video format that carries a subtitle track: --format mp4, mov or webm "
+                         f"(not {args.format})")
+    if args.slides and args.format not in ("mp4", "webm", "mov"):
+        raise UsageError(f"--slides needs video clips: --format mp4 (or webm, mov), not {args.format}")
+    max_size = None
+    if args.max_size is not None:
+        from pipeline.fit import FORMATS as FIT_FORMATS, parse_size
+        if args.format not in FIT_FORMATS:
+            raise UsageError(f"--max-size applies to {', '.join(FIT_FORMATS)} output, not --format {args.format}")
+        try:
+            max_size = parse_size(args.max_size)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    return RenderSettings(w, h, fps, format=args.format, transparent=args.transparent,
+                          sections=args.sections or args.slides, captions=args.captions, theme=args.theme,
+                          subtitles=args.subtitles, max_size=max_size)
 
 
 def _selected(args) -> list[catalogue.Entry]:
@@ -192,5 +224,5 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from pipeline.run import Request, run  # heavy imports only once the input is known to be good
     request = Request(entries=entries, scene_settings=scene_settings, render=settings, out=out, jobs=args.jobs,
-                      quiet=args.quiet, force=args.force, duration=args.duration, colours=colours)
+                      quiet=args.quiet, force=args.force, duration=args.duration, colours=colours, slides=args.slides)
     return run(request)

@@ -26,6 +26,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from engine.atomic import remove_stale
 from engine.cache import cache_key, default_cache_root, sweep_stale
 from engine.fingerprint import code_fingerprint
+from engine.text_safety import for_rich as escape_for_rich
 from engine.timeline import Timeline
 from pipeline import interrupts, manifest
 from pipeline.catalogue import Entry, names as catalogue_names
@@ -51,6 +52,7 @@ class Request:
     force: bool = False
     duration: float | None = None
     colours: list[str] | None = None
+    slides: bool = False  # a manim-slides deck per scene in OUT/slides (needs render.sections)
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,13 @@ def _up_to_date(req: Request, prep: Prepared, job: RenderJob) -> RenderResult | 
     if not entry or entry.get("render_key") != prep.render_key:
         return None
     sections = tuple(entry.get("sections", ()))
-    if req.render.sections and not sections:
+    extras = tuple(entry.get("extras", ()))
+    if req.render.sections and not sections or req.render.subtitles and not extras:
         return None
-    # Byte-exact: a truncated, zeroed or edited output (or section clip) is rendered again.
-    recorded = [(job.output_name, entry.get("sha256"))] + list(zip(sections, entry.get("sections_sha256", ())))
-    if len(recorded) != 1 + len(sections) or not all(digest for _, digest in recorded):
+    # Byte-exact: a truncated, zeroed or edited output (or section clip, or subtitle file) is rendered again.
+    recorded = [(job.output_name, entry.get("sha256"))] + list(zip(sections, entry.get("sections_sha256", ()))) \
+        + list(zip(extras, entry.get("extras_sha256", ())))
+    if len(recorded) != 1 + len(sections) + len(extras) or not all(digest for _, digest in recorded):
         return None
     for rel, digest in recorded:
         try:
@@ -101,7 +105,8 @@ def _up_to_date(req: Request, prep: Prepared, job: RenderJob) -> RenderResult | 
                 return None
         except OSError:
             return None
-    return RenderResult(job.name, True, 0.0, file=job.output_name, reused=True, sections=sections)
+    return RenderResult(job.name, True, 0.0, file=job.output_name, reused=True, sections=sections, extras=extras,
+                        note=entry.get("size_note"))
 
 
 def _published(req: Request, prep: Prepared) -> bool:
@@ -132,6 +137,8 @@ def _record(req: Request, prep: Prepared, result: RenderResult) -> None:
         "transparent": req.render.transparent, "sections": list(result.sections),
         "sha256": manifest.file_digest(req.out / result.file),
         "sections_sha256": [manifest.file_digest(req.out / s) for s in result.sections],
+        "extras": list(result.extras), "extras_sha256": [manifest.file_digest(req.out / s) for s in result.extras],
+        "captions": req.render.captions, "theme": req.render.theme, "size_note": result.note,
         "phases": [{"name": s.name, "duration_s": round(s.duration, 4), "caption": s.caption}
                    for s in prep.timeline.segments],
     })
@@ -176,6 +183,25 @@ def _prepare_all(req: Request, status=None) -> Iterator[Ready | RenderResult]:
             continue
         job = RenderJob(entry.name, prep.entry.scene, str(prep.timeline_path), str(req.out), req.render)
         yield Ready(prep, job, _up_to_date(req, prep, job))
+
+
+def _write_decks(req: Request, done: list[RenderResult]) -> list[RenderResult]:
+    """One manim-slides deck per rendered scene (slides/NAME.json), from its manifest entry; failures as results."""
+    from pipeline import slides
+    from scenes import style
+
+    style.use_theme(req.render.theme)  # this process draws nothing; the deck's background is the scenes'
+
+    slides.sweep_leftovers(req.out / "slides")
+    entries = {e.get("name"): e for e in manifest.read(req.out)["scenes"]}
+    failed = []
+    for r in done:
+        try:
+            slides.write_deck(req.out / "slides", r.name, slides.clips_from_manifest(req.out, entries[r.name]),
+                              (req.render.width, req.render.height), style.BACKGROUND)
+        except (OSError, ValueError, KeyError) as e:
+            failed.append(replace(r, ok=False, error=f"slides: {e}"))
+    return failed
 
 
 def run(req: Request) -> int:
@@ -239,8 +265,13 @@ def run(req: Request) -> int:
         return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if req.slides:
+        results.update({r.name: r for r in _write_decks(req, [r for r in results.values() if r.ok])})
     failed = [r for r in results.values() if not r.ok]
     out_console = Console(stderr=True)
+    for r in results.values():
+        if r.ok and r.note and not req.quiet:
+            out_console.print(f"--max-size: {escape_for_rich(r.note)}", highlight=False)
     if not req.quiet or failed:
         out_console.print(summary_table(req, results, time.perf_counter() - started))
     return 1 if failed else 0

@@ -28,6 +28,15 @@ class RenderSettings:
     format: str = "mp4"
     transparent: bool = False
     sections: bool = False
+    captions: str = "burned"  # "none": talk mode, captions only in notes and subtitles
+    theme: str = "dark"
+    subtitles: bool = False  # NAME.srt/.vtt beside the video, a soft subtitle track and chapters in it
+    max_size: int | None = None  # bytes: step width and frame rate down until the file fits
+
+    @property
+    def scene_kwargs(self) -> dict:
+        """What the scene itself is told (the rest is Manim's configuration or post-processing)."""
+        return {"captions": self.captions, "theme": self.theme}
 
     @classmethod
     def from_quality(cls, quality: str, **kw) -> "RenderSettings":

@@ -47,6 +47,8 @@ class RenderResult:
     error: str | None = None
     reused: bool = False
     sections: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()  # files beside the video: NAME.srt, NAME.vtt
+    note: str | None = None  # what --max-size chose
 
 
 def _publish_dir(staged: Path, final: Path) -> None:
@@ -91,6 +93,23 @@ def _collect_sections(writer, staged_root: Path, ext: str) -> list[Path]:
     return out
 
 
+SUBTITLE_ROOM = 16_384  # bytes kept free under --max-size for the subtitle track and chapters
+
+
+def _subtitle_room(settings: RenderSettings) -> int:
+    return SUBTITLE_ROOM if settings.subtitles else 0
+
+
+def _add_subtitles(video: Path, timeline, fps: int, folder: Path) -> list[Path]:
+    """Embed the phase captions (soft track) and phases (chapters) in ``video``; return NAME.srt and NAME.vtt."""
+    from pipeline import subtitles
+
+    phases = subtitles.phases_from_segments(timeline.segments)
+    cues, chapters = subtitles.cues(phases, fps), subtitles.chapters(phases, fps)
+    subtitles.embed(video, cues, chapters, video)
+    return [subtitles.write_srt(cues, folder / f"{video.stem}.srt"), subtitles.write_vtt(cues, folder / f"{video.stem}.vtt")]
+
+
 def render(job: RenderJob, progress: Callable[[str, float], None] | None = None) -> RenderResult:
     """Render ``job`` to ``out_dir/NAME.EXT``; failures come back as results rather than raising."""
     start = time.perf_counter()
@@ -109,24 +128,32 @@ def render(job: RenderJob, progress: Callable[[str, float], None] | None = None)
         conf = settings.manim_config() | {"media_dir": str(tmp / "media"), "output_file": job.name}
         report = None if progress is None else (lambda fraction: progress(job.name, fraction))
         with tempconfig(conf):
-            scene = scene_cls(timeline=timeline, progress=report)
+            scene = scene_cls(timeline=timeline, progress=report, **settings.scene_kwargs)
             scene.render()
             writer = scene.renderer.file_writer
             rendered = Path(writer.image_file_path if settings.is_image else writer.movie_file_path)
             staged = tmp / job.output_name
-            if settings.format == "gif":
+            note = None
+            if settings.max_size:
+                from pipeline.fit import describe, fit
+                note = describe(fit(rendered, staged, settings.format, settings.max_size - _subtitle_room(settings)))
+            elif settings.format == "gif":
                 mp4_to_gif(rendered, staged)
             else:
                 shutil.move(rendered, staged)
+            extras = _add_subtitles(staged, timeline, settings.fps, tmp) if settings.subtitles else []
             section_files = []
             if settings.sections and not settings.is_image:
                 (tmp / "sections").mkdir()
                 section_files = _collect_sections(writer, tmp / "sections", rendered.suffix)
         if section_files:
             _publish_dir(tmp / "sections", out_dir / job.sections_dir)
+        for extra in extras:  # sidecars first: a video under its final name has its subtitles beside it
+            extra.replace(out_dir / extra.name)
         staged.replace(out_dir / job.output_name)  # same filesystem: atomic
         return RenderResult(job.name, True, time.perf_counter() - start, file=job.output_name,
-                            sections=tuple(f"{job.sections_dir}/{p.name}" for p in section_files))
+                            sections=tuple(f"{job.sections_dir}/{p.name}" for p in section_files),
+                            extras=tuple(p.name for p in extras), note=note)
     except Exception as e:  # one failing scene must not stop the others
         interrupts.reraise(e)  # unless it is a Ctrl+C that a C extension turned into another exception
         return RenderResult(job.name, False, time.perf_counter() - start, error=f"{type(e).__name__}: {e}")
