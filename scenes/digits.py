@@ -20,7 +20,8 @@ def _hex(colour: str) -> np.ndarray:
 
 
 def digit_image(pixels: np.ndarray, size: float) -> ImageMobject:
-    """An 8x8 image (ink in [0, 1]) as white ink on a dark square, nearest-neighbour scaled."""
+    """An 8x8 image (ink in [0, 1]) as ink in the text colour on a square in the sequential map's 0 colour
+    (light on dark, or dark on light), nearest-neighbour scaled."""
     ink = np.clip(np.asarray(pixels, dtype=float), 0.0, 1.0)[..., None]
     dark, light = _hex(style.SEQUENTIAL_STOPS[0]), _hex(style.TEXT)
     rgb = dark + (light - dark) * ink
@@ -102,7 +103,7 @@ class DigitsNeuron(TimelineScene):
         step = min((top - bottom) / max(len(rows), 1), self.image_size + 0.75)
         out, y = [], top - (self.image_size + 0.35) / 2 - 0.05
         for k, r in enumerate(rows):
-            name = text(r["class"], style.CAPTION_SIZE, self.row_colours[k])
+            name = text(r["class"], style.CAPTION_SIZE, style.text_colour(self.row_colours[k]))
             name.move_to([left - 0.45, y, 0])
             pics = []
             for j in range(images.shape[1]):

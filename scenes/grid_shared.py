@@ -48,14 +48,16 @@ def cluster(centre: tuple[float, float], n: int, cols: int, pitch: float) -> np.
     return np.array(out).reshape(n, 3)
 
 
-def hub_label(name: str, width: float) -> VGroup | None:
-    """The object's name inside its hub: one line, or two at a space, or None if it cannot fit."""
+def hub_label(name: str, width: float, hub_colour: str) -> VGroup | None:
+    """The object's name inside its hub (in the text colour that reads best on it): one line, or two at a
+    space, or None if it cannot fit."""
+    ink = style.text_on(hub_colour)
     for size in (style.LABEL_SIZE, style.SMALL_SIZE):
-        one = text(name, size, style.BACKGROUND)
+        one = text(name, size, ink)
         if one.width <= width:
             return VGroup(one)
         if " " in name:
-            lines = VGroup(*[text(w, size, style.BACKGROUND) for w in name.split(" ", 1)]).arrange(DOWN, buff=0.06)
+            lines = VGroup(*[text(w, size, ink) for w in name.split(" ", 1)]).arrange(DOWN, buff=0.06)
             if lines.width <= width:
                 return lines
     return None
@@ -90,9 +92,11 @@ class SharedNeurons(LayeredScene):
         hubs = VGroup()
         for o, (pos, colour) in enumerate(zip(self.hub_pos, colours)):
             disc = Circle(radius=self.hub_radius, stroke_width=0, fill_color=colour, fill_opacity=1.0).move_to(pos)
-            label = hub_label(tl.meta["labels"][o], 1.75 * self.hub_radius).move_to(pos)
-            if label is None:  # too long to sit inside: beside the hub, in its colour
-                label = text(tl.meta["labels"][o], style.LABEL_SIZE, colour)
+            label = hub_label(tl.meta["labels"][o], 1.75 * self.hub_radius, colour)
+            if label is not None:
+                label.move_to(pos)
+            else:  # too long to sit inside: beside the hub, in its colour
+                label = text(tl.meta["labels"][o], style.LABEL_SIZE, style.text_colour(colour))
                 label.next_to(disc, layout["label_side"][o], buff=0.15)
             hubs.add(disc, label)
         self.add(title, source, hubs)  # static first

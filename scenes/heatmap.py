@@ -29,8 +29,10 @@ class PixelHeatmap(ImageMobject):
         self.pixel_array[...] = style.diverging_rgba(np.atleast_2d(values), self.vmax)
         return self
 
-    def outline(self, buff: float = 0.0, colour: str = style.FRAME_STROKE, width: float = 1.5) -> Rectangle:
-        r = Rectangle(width=self.width + 2 * buff, height=self.height + 2 * buff, color=colour, stroke_width=width)
+    def outline(self, buff: float = 0.0, colour: str | None = None, width: float = 1.5) -> Rectangle:
+        """A frame around the map, in the theme's FRAME_STROKE unless ``colour`` is given."""
+        r = Rectangle(width=self.width + 2 * buff, height=self.height + 2 * buff, color=colour or style.FRAME_STROKE,
+                      stroke_width=width)
         return r.move_to(self.get_center())
 
 

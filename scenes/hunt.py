@@ -170,21 +170,21 @@ class NeuronHunt(TimelineScene):
         heat = SequentialHeatmap(counts, max(counts.max(), 1.0), height=cell * k)
         heat.move_to([-2.2, self.top - 0.75 - cell * k / 2, 0])
         left, top = heat.get_left()[0], heat.get_top()[1]
-        frac = counts / max(counts.max(), 1.0)
+        cell_rgb = style.sequential_rgba(counts, max(counts.max(), 1.0))[..., :3]
         chance = np.asarray(tl.arrays["pair_chance"], dtype=float)
         diag_numbers, off_numbers = VGroup(), VGroup()
         for r in range(k):
             for c in range(k):
-                colour = style.BACKGROUND if frac[r, c] > 0.55 else style.TEXT
+                colour = style.text_on(cell_rgb[r, c])  # dark on bright cells, light on dark ones
                 m = VGroup(text(f"{int(counts[r, c]):,}", style.LABEL_SIZE, colour),
                            text(f"({chance[r, c]:.1f})", style.SMALL_SIZE, colour)).arrange(DOWN, buff=0.06)
                 (diag_numbers if r == c else off_numbers).add(m.move_to([left + cell * (c + 0.5), top - cell * (r + 0.5), 0]))
-        rows = VGroup(*[text(s, style.LABEL_SIZE, self.colours[i]) for i, s in enumerate(labels)])
+        rows = VGroup(*[text(s, style.LABEL_SIZE, style.text_colour(self.colours[i])) for i, s in enumerate(labels)])
         for i, m in enumerate(rows):
             m.move_to([left - 0.2 - m.width / 2, top - cell * (i + 0.5), 0])
         cols = VGroup()
         for i, s in enumerate(labels):
-            m = VGroup(*[text(w, style.SMALL_SIZE, self.colours[i]) for w in _two_lines(s, cell * 1.05)])
+            m = VGroup(*[text(w, style.SMALL_SIZE, style.text_colour(self.colours[i])) for w in _two_lines(s, cell * 1.05)])
             m.arrange(DOWN, buff=0.04).move_to([left + cell * (i + 0.5), top + 0.12 + m.height / 2 + 0.0, 0])
             m.shift(UP * (top + 0.12 - m.get_bottom()[1]))
             cols.add(m)
@@ -221,13 +221,13 @@ class NeuronHunt(TimelineScene):
         meta = self.timeline.meta["snippets"][key]
         acts = np.asarray(self.timeline.arrays[f"snippet_{key}"], dtype=float)
         colour = self.colours[meta["concept_index"]]
-        tag = text(self.timeline.meta["concept_labels"][meta["concept_index"]], style.LABEL_SIZE, colour)
+        tag = text(self.timeline.meta["concept_labels"][meta["concept_index"]], style.LABEL_SIZE, style.text_colour(colour))
         tag.move_to([-usable_width() / 2 + tag.width / 2, y_top - tag.height / 2, 0])
         snip = TokenSnippet(meta["texts"], meta["joined"], acts / max(peak, 1e-9), usable_width(),
                             size=size, cut_before=meta["cut_before"], cut_after=meta["cut_after"])
         snip.shift(LEFT * (snip.get_left()[0] + usable_width() / 2) + UP * (tag.get_bottom()[1] - 0.15 - snip.get_top()[1]))
         best = int(np.argmax(acts))
-        value = text(f"{acts[best]:.2f}", style.SMALL_SIZE, style.TOKEN_HEAT).next_to(snip.chips[best], DOWN, buff=0.05)
+        value = text(f"{acts[best]:.2f}", style.SMALL_SIZE, style.TOKEN_HEAT_TEXT).next_to(snip.chips[best], DOWN, buff=0.05)
         snip.add(value)
         track = f"sweep_{key}"
 
@@ -301,7 +301,7 @@ class NeuronHunt(TimelineScene):
         shared_row = None
         for r in resp:
             colour = self.colours[r["concept_index"]]
-            name = text(labels[r["concept_index"]], style.LABEL_SIZE, colour)
+            name = text(labels[r["concept_index"]], style.LABEL_SIZE, style.text_colour(colour))
             name.move_to([x_bar - 0.3 - name.width / 2, y, 0])
             g = float(r["token_share"])
             shared = Rectangle(width=max(bar_w * g, 1e-3), height=bar_h, stroke_width=0, fill_color=style.SHARED_TOKENS,

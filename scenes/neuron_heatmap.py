@@ -34,7 +34,7 @@ class NeuronObjectHeatmap(TimelineScene):
         title, source = title_and_source(tl)
         self.chrome = [title, source]
 
-        row_labels = [text(s, style.LABEL_SIZE, c) for s, c in zip(tl.meta["object_labels"], colours)]
+        row_labels = [text(s, style.LABEL_SIZE, style.text_colour(c)) for s, c in zip(tl.meta["object_labels"], colours)]
         label_w = max(m.width for m in row_labels)
         left = -config.frame_width / 2 + style.MARGIN + label_w + self.row_label_gap
         right = config.frame_width / 2 - style.MARGIN

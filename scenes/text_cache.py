@@ -30,6 +30,11 @@ from engine.cache import ArrayCache, cache_key
 
 FORMAT = 2  # bump when what is stored changes (1 was a pickle: never read again)
 _memory: dict[str, tuple[list[dict], dict[str, np.ndarray]]] = {}
+# The same text in another colour (a scene in the other theme): glyph outlines do not depend on the colour,
+# so an entry is recoloured instead of built again. Keyed by everything but the colour.
+_by_shape: dict[str, tuple[str, list[dict], dict[str, np.ndarray]]] = {}
+_PLAIN = {"#000000", "#FFFFFF"}  # a Text's strokes and background strokes hold these too: never recoloured
+_SHAPE_ONLY_KW = {"disable_ligatures"}  # options that do not colour parts of a Text (t2c, gradient would)
 
 # Attributes rebuilt from the tree rather than stored: links between mobjects, and the SVG path
 # objects Manim keeps only to have parsed them.
@@ -170,11 +175,31 @@ def _decode(records: Any, arrays: dict[str, np.ndarray]) -> Text:
     return built[0]
 
 
+def _recoloured(arrays: dict[str, np.ndarray], old: str, new: str) -> dict[str, np.ndarray]:
+    """A Text's arrays with every fill and stroke colour equal to ``old`` set to ``new`` (alphas kept): the
+    arrays ``Text(..., color=new)`` has, when neither colour is black or white (tests/scenes/test_contrast.py)."""
+    was, now = np.array(ManimColor(old).to_rgb()), np.array(ManimColor(new).to_rgb())
+    out = {}
+    for name, array in arrays.items():
+        array = array.copy()
+        if name.endswith("_rgbas") and array.ndim == 2 and array.shape[1] == 4:
+            rows = np.all(array[:, :3] == was, axis=1)
+            array[rows, :3] = now
+        out[name] = array
+    return out
+
+
 def cached_text(s: str, font: str, size: float, colour: str, keep_glyphs: bool = False, **kw) -> Text:
-    """``Text(s, font=font, font_size=size, color=colour, **kw)``, from the cache when there; glyphs merged
-    into one path unless ``keep_glyphs`` (for callers that find characters by submobject index)."""
+    """``Text(s, font=font, font_size=size, color=colour, **kw)``, from the cache when there (or recoloured from
+    the same text in another colour); glyphs merged into one path unless ``keep_glyphs`` (for callers that find
+    characters by submobject index)."""
     key = cache_key("text", FORMAT, manim.__version__, s, font, float(size), str(colour), keep_glyphs,
                     sorted(kw.items(), key=str))
+    hex_colour = ManimColor(colour).to_hex().upper()
+    shape = None
+    if set(kw) <= _SHAPE_ONLY_KW and hex_colour not in _PLAIN:
+        shape = cache_key("text-shape", FORMAT, manim.__version__, s, font, float(size), keep_glyphs,
+                          sorted(kw.items(), key=str))
     entry = _memory.get(key)
     if entry is not None:
         return _decode(*entry)
@@ -185,17 +210,26 @@ def cached_text(s: str, font: str, size: float, colour: str, keep_glyphs: bool =
         try:
             text = _decode(meta.get("records"), arrays)
             _memory[key] = (meta["records"], arrays)
+            if shape is not None:
+                _by_shape.setdefault(shape, (hex_colour, meta["records"], arrays))
             return text
         except (_Damaged, ValueError, TypeError, KeyError) as e:
             print(f"neuroreel: text cache entry {cache.path(key).name} is damaged ({e}), rebuilding",
                   file=sys.stderr)
             cache.path(key).unlink(missing_ok=True)
-    t = Text(s, font=font, font_size=size, color=colour, **kw)
-    t = t if keep_glyphs else merge_glyphs(t)
-    try:
-        records, arrays = _encode(t)
-    except _Unstorable:
-        return t  # drawn right, just not cached
+    other = _by_shape.get(shape) if shape is not None else None
+    if other is not None:
+        was, records, source = other
+        arrays = _recoloured(source, was, hex_colour)
+    else:
+        t = Text(s, font=font, font_size=size, color=colour, **kw)
+        t = t if keep_glyphs else merge_glyphs(t)
+        try:
+            records, arrays = _encode(t)
+        except _Unstorable:
+            return t  # drawn right, just not cached
     cache.save(key, arrays, {"text": s, "size": size, "records": records})
     _memory[key] = (records, {k: v.copy() for k, v in arrays.items()})
+    if shape is not None:
+        _by_shape.setdefault(shape, (hex_colour, records, _memory[key][1]))
     return _decode(records, _memory[key][1])

@@ -30,6 +30,6 @@ def importance_key(colours: list[str], size: float = style.SMALL_SIZE) -> VGroup
     """'feature ●1 ●2 ... (1 = most important)': which colour is which feature."""
     items = [text("feature", size, style.MUTED)]
     for i, c in enumerate(colours):
-        items.append(VGroup(Dot(radius=0.07, color=c), text(str(i + 1), size, c)).arrange(RIGHT, buff=0.06))
+        items.append(VGroup(Dot(radius=0.07, color=c), text(str(i + 1), size, style.text_colour(c))).arrange(RIGHT, buff=0.06))
     items.append(text("(1 = most important)", size, style.MUTED))
     return VGroup(*items).arrange(RIGHT, buff=0.18)

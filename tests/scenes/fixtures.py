@@ -55,12 +55,13 @@ def load_or_none(name: str) -> Timeline | None:
         return None
 
 
-def bound(scene_cls: type, timeline: Timeline | None) -> type:
-    """``scene_cls`` with its timeline fixed, as Manim's frames_comparison builds scenes without arguments."""
+def bound(scene_cls: type, timeline: Timeline | None, **scene_kwargs) -> type:
+    """``scene_cls`` with its timeline (and any other arguments, e.g. ``theme="light"``) fixed, as Manim's
+    frames_comparison builds scenes without arguments."""
     class Bound(scene_cls):
         def __init__(self, **kwargs):
-            super().__init__(timeline=timeline, **kwargs)
-    Bound.__name__ = f"Bound{scene_cls.__name__}"
+            super().__init__(timeline=timeline, **{**scene_kwargs, **kwargs})
+    Bound.__name__ = f"Bound{scene_cls.__name__}" + "".join(f"_{v}" for v in scene_kwargs.values() if isinstance(v, str))
     return Bound
 
 

@@ -24,6 +24,11 @@ def test_last_frame(scene):
     DigitsNeuron.construct(scene)
 
 
+@frames_comparison(base_scene=fixtures.bound(DigitsNeuron, TIMELINE, theme="light"), last_frame=True)
+def test_last_frame_light(scene):
+    DigitsNeuron.construct(scene)
+
+
 def test_fixture_is_what_the_engine_builds():
     # The digits MLP is retrained here, so its weights drift across CPUs; a shuffle's count of responses may
     # then move by one where a response sits on the threshold (seen: one flip under the plainest kernels).

@@ -47,6 +47,11 @@ def test_last_frame(scene):
     check_the_combined_view_rings_exactly_the_shared_neurons_and_freezes_what_no_longer_moves(SEEN)
 
 
+@frames_comparison(base_scene=fixtures.bound(SuperpositionGrid, TIMELINE, theme="light"), last_frame=True)
+def test_last_frame_light(scene):
+    SuperpositionGrid.construct(scene)
+
+
 def check_each_object_phase_ends_with_that_objects_levels_on_the_discs(phases):
     """Each disc is its neuron's level of every shown object, newest object painted over older ones."""
     levels = TIMELINE.arrays["levels"]

@@ -42,6 +42,11 @@ def test_last_frame(scene):
     check_neurons_sit_with_the_objects_they_serve_linked_to_each(SEEN)
 
 
+@frames_comparison(base_scene=fixtures.bound(SharedNeurons, TIMELINE, theme="light"), last_frame=True)
+def test_last_frame_light(scene):
+    SharedNeurons.construct(scene)
+
+
 def check_neurons_sit_with_the_objects_they_serve_linked_to_each(phases):
     serves = TIMELINE.arrays["serves"].astype(bool)
     sizes = serves.sum(0)

@@ -24,5 +24,10 @@ def test_last_frame(scene):
     NeuronHunt.construct(scene)
 
 
+@frames_comparison(base_scene=fixtures.bound(NeuronHunt, TIMELINE, theme="light"), last_frame=True)
+def test_last_frame_light(scene):
+    NeuronHunt.construct(scene)
+
+
 def test_fixture_is_what_the_engine_builds():
     fixtures.assert_same_timeline(build_fixture(), TIMELINE, fixtures.CAPTURED)

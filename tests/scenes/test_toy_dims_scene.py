@@ -22,6 +22,11 @@ def test_last_frame(scene):
     DimensionsPerFeature.construct(scene)
 
 
+@frames_comparison(base_scene=fixtures.bound(DimensionsPerFeature, TIMELINE, theme="light"), last_frame=True)
+def test_last_frame_light(scene):
+    DimensionsPerFeature.construct(scene)
+
+
 def test_fixture_is_what_the_engine_builds():
     fixtures.assert_same_timeline(build_fixture(), TIMELINE, fixtures.TRAINED)
 

@@ -22,5 +22,10 @@ def test_last_frame(scene):
     FeatureGeometry.construct(scene)
 
 
+@frames_comparison(base_scene=fixtures.bound(FeatureGeometry, TIMELINE, theme="light"), last_frame=True)
+def test_last_frame_light(scene):
+    FeatureGeometry.construct(scene)
+
+
 def test_fixture_is_what_the_engine_builds():
     fixtures.assert_same_timeline(build_fixture(), TIMELINE, fixtures.TRAINED)

@@ -22,6 +22,11 @@ def test_last_frame(scene):
     PhaseDiagram.construct(scene)
 
 
+@frames_comparison(base_scene=fixtures.bound(PhaseDiagram, TIMELINE, theme="light"), last_frame=True)
+def test_last_frame_light(scene):
+    PhaseDiagram.construct(scene)
+
+
 def test_fixture_is_what_the_engine_builds():
     from tests.scenes.phase_ties import assert_same_phase_diagram
     assert_same_phase_diagram(build_fixture(), TIMELINE)  # a cell's label may flip only at a near tie
