@@ -157,12 +157,14 @@ class TimelineScene(Scene):
 
     def __init__(self, timeline: Timeline, stop_after: str | None = None, on_segment_end=None,
                  progress: Callable[[float], None] | None = None, captions: str = "burned", theme: str = "dark",
-                 **kwargs):
+                 phases: tuple[int, int] | None = None, **kwargs):
         """``stop_after`` ends the scene after that segment; ``on_segment_end(scene, segment)`` is
         called as each segment ends (layout tests inspect every phase this way); ``progress(fraction)``
         hears how far rendering has got (render.py's live display). ``captions="none"`` is talk mode:
         no captions in the picture, and the content grows into the space they leave (``talk_view``).
-        ``theme`` names a palette in ``scenes.style.THEMES``."""
+        ``theme`` names a palette in ``scenes.style.THEMES``. ``phases=(start, stop)`` renders only segments
+        [start, stop) (one piece of a scene split across processes, pipeline/pieces.py): earlier segments are
+        played with Manim skipping their frames, so the state they leave is the whole render's."""
         if captions not in (*CAPTION_MODES, _MEASURE):
             raise ValueError(f"captions must be one of {', '.join(CAPTION_MODES)}, not {captions!r}")
         self.timeline = timeline
@@ -171,6 +173,10 @@ class TimelineScene(Scene):
         style.use_theme(theme)  # before Manim builds anything: the camera's background comes from it
         self.chrome: list[Mobject] = []  # title and source line: kept in place and size by talk_view
         self.stop_after = stop_after
+        n = len(timeline.segments)
+        self.phases = (0, n) if phases is None else (int(phases[0]), int(phases[1]))
+        if not 0 <= self.phases[0] < self.phases[1] <= n:
+            raise ValueError(f"phases must be (start, stop) with 0 <= start < stop <= {n}, not {phases!r}")
         self.on_segment_end = on_segment_end
         self.progress = progress
         self._memo: dict[str, tuple[float, object]] = {}
@@ -300,8 +306,9 @@ class TimelineScene(Scene):
         if self.captions == "none":
             self.talk_view()
         caption, t0 = None, 0.0
-        for i, seg in enumerate(self.timeline.segments):
-            self.next_section(seg.name)  # one clip per phase with --sections
+        start, stop = self.phases
+        for i, seg in enumerate(self.timeline.segments[:stop]):
+            self.next_section(seg.name, skip_animations=i < start)  # one clip per phase with --sections
             anims = list(self.segment_animations(i, seg))
             if self.captions == "burned" and (caption is None or seg.caption != self.timeline.segments[i - 1].caption):
                 old = caption
@@ -319,4 +326,5 @@ class TimelineScene(Scene):
                 self.on_segment_end(self, seg)
             if seg.name == self.stop_after:
                 break
-        self.wait(1 / max(1, self.camera.frame_rate))  # the frame at t = duration, holding everything added
+        if stop == len(self.timeline.segments):  # a piece that ends earlier ends where the next one begins
+            self.wait(1 / max(1, self.camera.frame_rate))  # the frame at t = duration, holding everything added
