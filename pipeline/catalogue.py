@@ -18,6 +18,7 @@ class Entry:
     settings: str  # "module:DataclassName" of the builder's settings
     scene: str  # "module:SceneClass"
     overrides: dict[str, Any] = field(default_factory=dict)
+    listed: bool = True  # False: not in --list or --all (a lecture's title card), still --scene NAME
 
     def settings_obj(self, **extra: Any):
         return _resolve(self.settings)(**{**self.overrides, **extra})
@@ -42,9 +43,11 @@ def _load() -> dict[str, Entry]:
     return {e.name: e for e in entries}
 
 
-FAMILIES = ("pipeline.entries_grid", "pipeline.entries_hunt", "pipeline.entries_toy", "pipeline.entries_toy_more")
+FAMILIES = ("pipeline.entries_grid", "pipeline.entries_hunt", "pipeline.entries_toy", "pipeline.entries_toy_more",
+            "pipeline.entries_card")
 CATALOGUE: dict[str, Entry] = _load()
 
 
-def names() -> list[str]:
-    return list(CATALOGUE)
+def names(unlisted: bool = False) -> list[str]:
+    """Scene names for --list, --all and the gallery; with ``unlisted``, every entry (e.g. to sweep leftovers)."""
+    return [n for n, e in CATALOGUE.items() if unlisted or e.listed]

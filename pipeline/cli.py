@@ -7,6 +7,7 @@ import re
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import catalogue
@@ -197,32 +198,53 @@ def _check_source(entry, settings) -> None:
         raise UsageError(f"{entry.name}: {e}") from None
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A render, checked: what to render, how, and where (finding it builds and writes nothing)."""
+
+    entries: list[catalogue.Entry]
+    render: RenderSettings
+    scene_settings: dict[str, object]
+    colours: list[str] | None
+    out: Path
+
+
+def plan(args: argparse.Namespace) -> Plan:
+    """Every check of the command line that needs no model and no output folder (UsageError/OptionError)."""
+    if not args.all and not args.scene:
+        raise UsageError("nothing to render; pass --scene NAME, --all, or --list to see the scenes")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
+    if args.duration is not None and not 0 < args.duration <= MAX_SECONDS:
+        raise UsageError(f"--duration takes a number of seconds above 0 and up to {MAX_SECONDS:.0f} "
+                         f"(an hour), not {args.duration}")
+    entries = _selected(args)
+    settings = _render_settings(args)
+    colours = parse_colours(args.colours)
+    scene_settings = _scene_settings(args, entries)
+    if not args.out.strip():  # Path('') is '.', which would scatter outputs into the current folder
+        raise UsageError("--out needs a folder name, not an empty string (e.g. --out media)")
+    return Plan(entries, settings, scene_settings, colours, Path(args.out))
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.list:
             for e in catalogue.CATALOGUE.values():
-                print(f"{e.name:<20} {e.description}")
+                if e.listed:
+                    print(f"{e.name:<20} {e.description}")
             return 0
-        if not args.all and not args.scene:
-            raise UsageError("nothing to render; pass --scene NAME, --all, or --list to see the scenes")
-        if args.jobs < 1:
-            raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
-        if args.duration is not None and not 0 < args.duration <= MAX_SECONDS:
-            raise UsageError(f"--duration takes a number of seconds above 0 and up to {MAX_SECONDS:.0f} "
-                             f"(an hour), not {args.duration}")
-        entries = _selected(args)
-        settings = _render_settings(args)
-        colours = parse_colours(args.colours)
-        scene_settings = _scene_settings(args, entries)
-        if not args.out.strip():  # Path('') is '.', which would scatter outputs into the current folder
-            raise UsageError("--out needs a folder name, not an empty string (e.g. --out media)")
-        out = Path(args.out)
-        check_out_dir(out)
+        if args.lecture is not None:
+            from pipeline.lecture import main as lecture_main  # prints its own one-line errors
+            return lecture_main(args)
+        checked = plan(args)
+        check_out_dir(checked.out)
     except (UsageError, OptionError) as e:
         print(f"render.py: error: {printable(e)}", file=sys.stderr)
         return EXIT_USAGE
     from pipeline.run import Request, run  # heavy imports only once the input is known to be good
-    request = Request(entries=entries, scene_settings=scene_settings, render=settings, out=out, jobs=args.jobs,
-                      quiet=args.quiet, force=args.force, duration=args.duration, colours=colours, slides=args.slides)
+    request = Request(entries=checked.entries, scene_settings=checked.scene_settings, render=checked.render,
+                      out=checked.out, jobs=args.jobs, quiet=args.quiet, force=args.force, duration=args.duration,
+                      colours=checked.colours, slides=args.slides)
     return run(request)

@@ -151,7 +151,7 @@ def _raise_interrupt(signum, frame):
 def _sweep_leftovers(out: Path) -> None:
     """Remove what killed runs left (their process is gone): partial folders of scenes, temporary
     manifests and timelines in ``out``, temporaries in the cache. Nothing else is touched."""
-    scenes = catalogue_names()
+    scenes = catalogue_names(unlisted=True)  # a lecture renders the unlisted title card too
     remove_stale_partials(out, scenes)
     remove_stale(out, ".tmp", [manifest.NAME])
     remove_stale(out / "timelines", ".tmp", [f"{n}{ext}" for n in scenes for ext in (".json", ".npz")])
