@@ -27,12 +27,7 @@ how Manim font sizes map to WCAG's large text is in scenes/contrast.py: only tit
   beside it (legends, row and hub labels) and the grid's discs carry a rim (GRID_CELL_STROKE).
   FRAME_STROKE (also the grey of unlit data bars), SHARED_TOKENS, 'not represented' and every
   feature-importance colour reach 3:1 in both themes, except the dark theme's least important (2.4).
-- the dark theme's known shortfalls, kept so that its frames stay identical (recognised by
-  ``known_dark_shortfall`` in tests/scenes/test_contrast.py): token text on a fully lit chip (#EEEEEE
-  on #D64545, 3.8), a chip's peak value (#D64545, 4.2) and the numbers of the least important features in
-  their viridis colour (2.4 and up). DARK with ``readable_object_text=True``, ``token_heat="#B83A3A"``
-  (4.9 under #EEEEEE) and ``token_heat_text="#D84E4E"`` fixes all three; then refresh the dark golden
-  frames (hunt, toy_geometry) and drop ``known_dark_shortfall``.
+- every text in both themes reaches AA against what is drawn behind it (tests/scenes/test_contrast.py).
 """
 from __future__ import annotations
 
@@ -87,8 +82,8 @@ DARK = Theme(
     # magma-like: a dark blue-grey just lighter than the background (0) to pale yellow (1)
     sequential_stops=("#1E2430", "#3B0F70", "#8C2981", "#DE4968", "#FE9F6D", "#FCFDBF"),
     diverging_mid="#F7F7F7",
-    token_heat="#D64545",
-    token_heat_text="#D64545",
+    token_heat="#B83A3A",  # #EEEEEE tokens on a fully lit chip: 4.9:1
+    token_heat_text="#D84E4E",  # a chip's value beside it: 4.6:1 on the background
     shared_tokens="#7A7F87",
     grid_cell_off="#272C33",
     grid_cell_stroke="#3C4249",
@@ -96,6 +91,7 @@ DARK = Theme(
     importance_stops=("#3B528B", "#2C728E", "#21918C", "#28AE80", "#5EC962", "#ADDC30", "#FDE725"),
     solution_colours=_SOLUTIONS,
     solution_empty="#22272E",
+    readable_object_text=True,  # the least important features' numbers, written in their viridis colour
 )
 
 LIGHT = Theme(
