@@ -4,7 +4,7 @@ Draws any ``grid.shared`` timeline. Objects are hubs at the corners of a triangl
 ends of a line); neurons serving one object gather beside it, those serving two sit between them,
 those serving all three in the middle, each linked to every object it serves (link width and
 opacity = the neuron's response). Neurons are drawn as in the grid's combined view: one wedge per
-object, longer and brighter for a stronger response.
+object, longer and fuller in colour for a stronger response.
 """
 from __future__ import annotations
 

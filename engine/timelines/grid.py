@@ -121,14 +121,14 @@ def _captions(data: GridData) -> dict[str, str]:
         k = int(served.sum())
         if i == 0:
             if data.toy:
-                how = (f"its activation with only {label} switched on, from 0 (dark) to its strongest response to any "
+                how = (f"its activation with only {label} switched on, from 0 (grey) to its strongest response to any "
                        f"of the {data.n_concepts} features (full colour).")
-                caps[f"object_{i}"] = f"{label.capitalize()}: {k} neurons serve it. A neuron's brightness is {how}"
+                caps[f"object_{i}"] = f"{label.capitalize()}: {k} neurons serve it. A neuron's colour is {how}"
             else:
-                how = (f"its mean activation on {_one_input(data, label)}, from its weakest (dark) to its "
+                how = (f"its mean activation on {_one_input(data, label)}, from its weakest (grey) to its "
                        f"strongest response over {_all_inputs(data)} (full colour)")
                 caps[f"object_{i}"] = (f"{label.capitalize()}: {_neurons(k)} here serve{'s' if k == 1 else ''} it (their response beats "
-                                       f"shuffled labels; {_in_layer(data, i)}). Brightness is {how}.")
+                                       f"shuffled labels; {_in_layer(data, i)}). Its colour is {how}.")
         else:
             again = int((served & seen).sum())
             earlier = join_words(list(labels[:i]))
@@ -137,7 +137,7 @@ def _captions(data: GridData) -> dict[str, str]:
                                    f"it{layer}; {again} of them already served {earlier}. The previous pattern fades away.")
         seen |= served
     caps["combined"] = (f"All at once: each circle splits into one wedge per {'feature' if data.toy else 'object'}. "
-                        "The stronger the neuron's response to it, the longer and brighter the wedge.")
+                        "The stronger the neuron's response to it, the longer and fuller in colour the wedge.")
     shared = int((data.group_size >= 2).sum())
     n_obj = len(labels)
     noun = "features" if data.toy else "objects"

@@ -69,7 +69,7 @@ def _captions(data: GridData, groups: list[dict]) -> dict[str, str]:
     what = (f"the {n} hidden neurons of the toy model" if data.toy
             else f"the {n} grid neurons of {source_words(data)}")
     caps["intro"] = (f"Which {noun} does each neuron serve? Here are {what}, each drawn as in the grid: one wedge "
-                     f"per {noun[:-1]}, longer and brighter for a stronger response.")
+                     f"per {noun[:-1]}, longer and fuller in colour for a stronger response.")
     for k in range(1, n_obj + 1):
         c = int((sizes == k).sum())
         if not c:

@@ -96,7 +96,7 @@ def build(settings: HeatmapSettings, progress: bool = False) -> Timeline:
     segments = [
         Segment("layout", settings.layout_seconds,
                 f"Rows: {'tokens labelled' if from_file else 'texts about'} {join_words(objects)}. Columns: {n} neurons "
-                f"of {where}. A cell's brightness: the neuron's mean activation on that "
+                f"of {where}. A cell's colour (scale below): the neuron's mean activation on that "
                 f"{'concept' if from_file else 'text'}, as a fraction of its strongest object.", "smooth"),
         Segment("specific", settings.specific_seconds,
                 f"{n_mono} neurons the detector calls monosemantic, sorted by object: each answers one object beyond "

@@ -141,7 +141,7 @@ def build(settings: GeometrySettings, progress: bool = False) -> Timeline:
     seed_note = (f"; best of {seeds} seeds" if seeds > 1 else "") + (f", seed {settings.seed}" if settings.seed else "")
     segments = [
         Segment("setup", 3.5, f"{n} features squeezed into {m} dimensions. Each arrow is one feature's direction W\u1d62 "
-                "in the hidden plane; brighter = more important. The circle marks length 1.", "linear"),
+                "in the hidden plane, coloured by importance (key below). The circle marks length 1.", "linear"),
         Segment("training", settings.training_seconds, f"Training one model per feature density 1\u2212S: features "
                 "that matter enough grow to length 1; the rest shrink towards 0.", "linear"),
         Segment("shapes", 6.0, shapes_caption(shapes, n_rep, m), "smooth"),
