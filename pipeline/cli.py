@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("-o", "--out", "--media_dir", default="media", metavar="DIR", help="output folder (default media/)")
     how.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                      help="render N scenes at once in separate processes (default: number of cores)")
+    how.add_argument("--split", type=int, metavar="N", help="render each scene as up to N pieces on separate "
+                     "workers, cut at phase boundaries and joined without re-encoding (default: only when --jobs "
+                     "outnumbers the scenes; 1 never splits)")
     how.add_argument("--force", action="store_true", help="render again even if an unchanged output exists")
     how.add_argument("--quiet", action="store_true", help="print only errors and the failing scenes (for CI logs)")
     data = p.add_argument_group("scene settings (see each scene's settings with a wrong --set name)")
@@ -215,6 +218,8 @@ def plan(args: argparse.Namespace) -> Plan:
         raise UsageError("nothing to render; pass --scene NAME, --all, or --list to see the scenes")
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
+    if args.split is not None and not 1 <= args.split <= 64:
+        raise UsageError(f"--split takes a number of pieces per scene from 1 to 64, not {args.split}")
     if args.duration is not None and not 0 < args.duration <= MAX_SECONDS:
         raise UsageError(f"--duration takes a number of seconds above 0 and up to {MAX_SECONDS:.0f} "
                          f"(an hour), not {args.duration}")
@@ -246,5 +251,5 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.run import Request, run  # heavy imports only once the input is known to be good
     request = Request(entries=checked.entries, scene_settings=checked.scene_settings, render=checked.render,
                       out=checked.out, jobs=args.jobs, quiet=args.quiet, force=args.force, duration=args.duration,
-                      colours=checked.colours, slides=args.slides)
+                      colours=checked.colours, slides=args.slides, split=args.split)
     return run(request)

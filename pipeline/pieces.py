@@ -106,13 +106,19 @@ def _partial_dir(out_file: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=temp_prefix(name), suffix=PARTIAL_SUFFIX, dir=out_file.parent))
 
 
+def piece_suffix(settings: RenderSettings) -> str:
+    """A piece's file type: the format's own, or MP4 for a GIF (made from the joined video)."""
+    return ".mp4" if settings.format == "gif" else settings.extension
+
+
 def render_piece(scene_cls_path: str, timeline_path: str | os.PathLike, settings: RenderSettings,
                  phases: tuple[int, int], out_file: str | os.PathLike,
-                 progress: Callable[[float], None] | None = None) -> Path:
+                 progress: Callable[[float], None] | None = None, sections_dir: Path | None = None) -> Path:
     """Render phases [start, stop) of a scene to ``out_file`` (in this process, under its own Manim
     configuration); nothing appears under that name until it is complete. The piece is a video in the
-    settings' format (an MP4 for a GIF: make the GIF from the joined MP4), and so are sections, subtitles
-    and size fitting the joined video's business. ``progress`` hears the fraction of this piece done."""
+    settings' format (an MP4 for a GIF: make the GIF from the joined MP4); subtitles and size fitting are
+    the joined video's business. With ``sections_dir``, the piece's phases are also written there as one
+    clip each, ``NN_phase.ext`` numbered as in the whole scene. ``progress`` hears the fraction done."""
     from manim import tempconfig
 
     from pipeline.catalogue import _resolve
@@ -120,7 +126,7 @@ def render_piece(scene_cls_path: str, timeline_path: str | os.PathLike, settings
     if settings.format not in SPLITTABLE:
         raise ValueError(f"only {', '.join(SPLITTABLE)} renders are split into pieces, not {settings.format}")
     out_file = Path(out_file)
-    suffix = ".mp4" if settings.format == "gif" else settings.extension
+    suffix = piece_suffix(settings)
     if out_file.suffix != suffix:
         raise ValueError(f"a {settings.format} render's piece is a {suffix} file, not {out_file.name}")
     timeline = Timeline.load(timeline_path)
@@ -134,12 +140,18 @@ def render_piece(scene_cls_path: str, timeline_path: str | os.PathLike, settings
         report = lambda fraction: progress(min(1.0, max(0.0, (fraction * timeline.duration - t0) / (t1 - t0))))
     tmp = _partial_dir(out_file)
     try:
-        conf = settings.manim_config() | {"media_dir": str(tmp / "media"), "output_file": "piece", "save_sections": False}
+        conf = settings.manim_config() | {"media_dir": str(tmp / "media"), "output_file": "piece",
+                                          "save_sections": sections_dir is not None}
         with tempconfig(conf):
             scene = _resolve(scene_cls_path)(timeline=timeline, phases=tuple(phases), progress=report,
                                              **settings.scene_kwargs)
             scene.render()
             rendered = Path(scene.renderer.file_writer.movie_file_path)
+            if sections_dir is not None:
+                from pipeline.worker import _collect_sections
+                shutil.rmtree(sections_dir, ignore_errors=True)  # a retried piece starts afresh
+                sections_dir.mkdir(parents=True)
+                _collect_sections(scene.renderer.file_writer, sections_dir, rendered.suffix, first=phases[0])
         _fsync(rendered)
         publish_mode(rendered)
         os.replace(rendered, out_file)  # same filesystem: atomic

@@ -142,11 +142,11 @@ class _Pool:
         if job is None:
             return
         remove_partials(Path(job.out_dir), [job.name], [worker.proc.pid])
-        self.attempts[job.name] = self.attempts.get(job.name, 0) + 1
-        if self.attempts[job.name] <= RETRIES:
+        self.attempts[job.task] = self.attempts.get(job.task, 0) + 1
+        if self.attempts[job.task] <= RETRIES:
             self.ready.append(job)
         else:
-            self.on_done(RenderResult(job.name, False, time.perf_counter() - worker.started,
+            self.on_done(RenderResult(job.task, False, time.perf_counter() - worker.started,
                                       error=f"{_death(worker.proc.exitcode)}, in both attempts"))
 
     def step(self) -> None:
@@ -202,8 +202,8 @@ def _run_pool(pool: _Pool, inbox: Queue, stop: threading.Event, finished: thread
                     break
                 if event is DONE:
                     preparing = False
-                elif (job := pool.on_event(event)) is not None:
-                    pool.ready.append(job)
+                else:
+                    pool.ready.extend(pool.on_event(event))
             pool.step()
         graceful = not stop.is_set()
     except BaseException as e:  # handed to the main thread, which raises it
@@ -228,10 +228,11 @@ def _wait_quietly(finished: threading.Event) -> None:
             pass
 
 
-def render_streaming(events: Iterator, n_procs: int, on_event: Callable[[object], RenderJob | None],
+def render_streaming(events: Iterator, n_procs: int, on_event: Callable[[object], list[RenderJob]],
                      on_progress: Callable[[str, float], None], on_done: Callable[[RenderResult], None],
                      length: Callable[[RenderJob], float]) -> None:
-    """Consume ``events`` here (preparing timelines); ``on_event`` turns each into a job to render, or None.
+    """Consume ``events`` here (preparing timelines); ``on_event`` turns each into the jobs to render (none,
+    a scene, or a scene's pieces; a job's ``task`` names it in ``on_progress`` and ``on_done``).
 
     At most ``n_procs`` jobs run at once; a free worker takes the longest (``length``) ready job.
     The callbacks run in one helper thread. An interrupt stops every worker before it propagates.

@@ -35,6 +35,7 @@ from pipeline.settings import RenderSettings
 from pipeline.summary import summary_table
 from pipeline.timelines import get_timeline, retimed
 from pipeline.pool import render_streaming
+from pipeline.split import Split, pieces_per_scene, split
 from pipeline.worker import RenderJob, RenderResult, remove_partials, remove_stale_partials, render
 
 EXIT_USAGE = 2
@@ -53,6 +54,7 @@ class Request:
     duration: float | None = None
     colours: list[str] | None = None
     slides: bool = False  # a manim-slides deck per scene in OUT/slides (needs render.sections)
+    split: int | None = None  # pieces per scene (--split); None: split only when workers outnumber scenes
 
 
 @dataclass(frozen=True)
@@ -220,21 +222,33 @@ def run(req: Request) -> int:
                         TimeElapsedColumn(), console=console, disable=req.quiet)
     tasks: dict[str, int] = {}
 
-    def on_event(event: Ready | RenderResult) -> RenderJob | None:
-        """Record what needs no rendering; return the job that does (and give it a progress bar)."""
+    splits: dict[str, Split] = {}  # a split scene, by each of its pieces' tasks
+    n_pieces = pieces_per_scene(req.jobs, len(req.entries), req.split)
+
+    def on_event(event: Ready | RenderResult) -> list[RenderJob]:
+        """Record what needs no rendering; return the jobs that do (a scene, or its pieces) and give the
+        scene a progress bar."""
         if isinstance(event, RenderResult):
             results[event.name] = event
-            return None
+            return []
         prepared[event.job.name] = event.prep
         if event.reused is not None:
             if not _published(req, event.prep):
                 _record(req, event.prep, event.reused)
             results[event.job.name] = event.reused
-            return None
+            return []
         tasks[event.job.name] = progress.add_task(event.job.name, total=1.0)
-        return event.job
+        whole = split(event.job, event.prep.timeline, n_pieces) if req.jobs > 1 else None
+        if whole is None:
+            return [event.job]
+        splits.update({j.task: whole for j in whole.jobs})
+        return whole.jobs
 
     def on_done(result: RenderResult) -> None:
+        if result.name in splits:  # a piece: the scene is done when its last piece is (or one fails)
+            result = splits.pop(result.name).add(result)
+            if result is None:
+                return
         if result.ok:
             try:
                 _record(req, prepared[result.name], result)
@@ -246,18 +260,25 @@ def run(req: Request) -> int:
                         description=f"{result.name} {'done' if result.ok else 'FAILED'}")
 
     def on_progress(name: str, fraction: float) -> None:
+        if name in splits:
+            name, fraction = splits[name].job.name, splits[name].progress(name, fraction)
         progress.update(tasks[name], completed=fraction)
+
+    def length(job: RenderJob) -> float:
+        """Expected seconds of work: a scene's duration, a piece's share of it."""
+        if job.task in splits:
+            return splits[job.task].costs[job.task] / job.settings.fps
+        return prepared[job.name].timeline.duration
 
     try:
         if req.jobs == 1:  # timelines first (their training shows its own progress), then each scene here
-            todo = [job for job in map(on_event, _prepare_all(req, console.status)) if job is not None]
+            todo = [job for jobs in map(on_event, _prepare_all(req, console.status)) for job in jobs]
             with progress:
                 for job in todo:
                     on_done(render(job, on_progress))
         else:
             with progress:
-                render_streaming(_prepare_all(req), req.jobs, on_event, on_progress, on_done,
-                                 length=lambda job: prepared[job.name].timeline.duration)
+                render_streaming(_prepare_all(req), req.jobs, on_event, on_progress, on_done, length=length)
     except KeyboardInterrupt:  # workers are stopped and their partial folders removed by the pool
         remove_partials(req.out, [e.name for e in req.entries], [os.getpid()])
         print("render.py: interrupted; finished outputs are kept and listed in the manifest, nothing partial "

@@ -27,6 +27,8 @@ def summary_table(req, results: dict, seconds: float) -> Group:
         if r is None:
             continue
         status = "[red]FAILED[/]" if not r.ok else ("reused" if r.reused else "[green]rendered[/]")
+        if r.ok and r.pieces > 1:
+            status += f" in {r.pieces} pieces"
         if r.ok:
             output = for_rich(r.file)
         else:

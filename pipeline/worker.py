@@ -28,6 +28,14 @@ class RenderJob:
     timeline_path: str
     out_dir: str
     settings: RenderSettings
+    # A piece of a split scene (pipeline/split.py): phases [start, stop), written into piece_dir.
+    phases: tuple[int, int] | None = None
+    piece_dir: str | None = None
+
+    @property
+    def task(self) -> str:
+        """What the pool tracks (retries, progress): the scene, or one piece of it."""
+        return self.name if self.phases is None else f"{self.name}#{self.phases[0]}-{self.phases[1]}"
 
     @property
     def output_name(self) -> str:
@@ -49,6 +57,7 @@ class RenderResult:
     sections: tuple[str, ...] = ()
     extras: tuple[str, ...] = ()  # files beside the video: NAME.srt, NAME.vtt
     note: str | None = None  # what --max-size chose
+    pieces: int = 1  # rendered as this many pieces on separate workers (pipeline/split.py)
 
 
 def _publish_dir(staged: Path, final: Path) -> None:
@@ -82,11 +91,12 @@ def remove_stale_partials(out_dir: Path, names: Iterable[str]) -> None:
         remove_stale(folder, PARTIAL_SUFFIX, names)
 
 
-def _collect_sections(writer, staged_root: Path, ext: str) -> list[Path]:
-    """Move Manim's per-section clips to ``NN_phase.ext`` names, in order."""
+def _collect_sections(writer, staged_root: Path, ext: str, first: int = 0) -> list[Path]:
+    """Move Manim's per-section clips to ``NN_phase.ext`` names, in order (NN from ``first``: a piece's
+    first phase; skipped phases write no clip)."""
     src_dir = Path(writer.sections_output_dir)
     out = []
-    for i, section in enumerate(s for s in writer.sections if s.video):
+    for i, section in enumerate((s for s in writer.sections if s.video), start=first):
         target = staged_root / f"{i:02d}_{section.name}{ext}"
         shutil.move(src_dir / section.video, target)
         out.append(target)
@@ -111,7 +121,9 @@ def _add_subtitles(video: Path, timeline, fps: int, folder: Path) -> list[Path]:
 
 
 def render(job: RenderJob, progress: Callable[[str, float], None] | None = None) -> RenderResult:
-    """Render ``job`` to ``out_dir/NAME.EXT``; failures come back as results rather than raising."""
+    """Render ``job`` to ``out_dir/NAME.EXT`` (a piece: to its piece folder); failures come back as results."""
+    if job.phases is not None:
+        return render_piece(job, progress)
     start = time.perf_counter()
     out_dir = Path(job.out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(job.name), suffix=PARTIAL_SUFFIX, dir=out_dir))
@@ -120,42 +132,73 @@ def render(job: RenderJob, progress: Callable[[str, float], None] | None = None)
 
         from engine.timeline import Timeline
         from pipeline.catalogue import _resolve
-        from pipeline.formats import mp4_to_gif
 
         timeline = Timeline.load(job.timeline_path)
         scene_cls = _resolve(job.scene)
         settings = job.settings
         conf = settings.manim_config() | {"media_dir": str(tmp / "media"), "output_file": job.name}
-        report = None if progress is None else (lambda fraction: progress(job.name, fraction))
+        report = None if progress is None else (lambda fraction: progress(job.task, fraction))
         with tempconfig(conf):
             scene = scene_cls(timeline=timeline, progress=report, **settings.scene_kwargs)
             scene.render()
             writer = scene.renderer.file_writer
             rendered = Path(writer.image_file_path if settings.is_image else writer.movie_file_path)
-            staged = tmp / job.output_name
-            note = None
-            if settings.max_size:
-                from pipeline.fit import describe, fit
-                note = describe(fit(rendered, staged, settings.format, settings.max_size - _subtitle_room(settings)))
-            elif settings.format == "gif":
-                mp4_to_gif(rendered, staged)
-            else:
-                shutil.move(rendered, staged)
-            extras = _add_subtitles(staged, timeline, settings.fps, tmp) if settings.subtitles else []
             section_files = []
             if settings.sections and not settings.is_image:
                 (tmp / "sections").mkdir()
                 section_files = _collect_sections(writer, tmp / "sections", rendered.suffix)
-        if section_files:
-            _publish_dir(tmp / "sections", out_dir / job.sections_dir)
-        for extra in extras:  # sidecars first: a video under its final name has its subtitles beside it
-            extra.replace(out_dir / extra.name)
-        staged.replace(out_dir / job.output_name)  # same filesystem: atomic
-        return RenderResult(job.name, True, time.perf_counter() - start, file=job.output_name,
-                            sections=tuple(f"{job.sections_dir}/{p.name}" for p in section_files),
-                            extras=tuple(p.name for p in extras), note=note)
+        return finish(job, timeline, rendered, section_files, tmp, start)
     except Exception as e:  # one failing scene must not stop the others
         interrupts.reraise(e)  # unless it is a Ctrl+C that a C extension turned into another exception
         return RenderResult(job.name, False, time.perf_counter() - start, error=f"{type(e).__name__}: {e}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def finish(job: RenderJob, timeline, rendered: Path, section_files: list[Path], tmp: Path,
+           start: float) -> RenderResult:
+    """From Manim's video (whole, or joined from pieces) in ``tmp`` to published outputs: the format
+    (GIF, or a size budget), subtitles and chapters, section clips; each renamed into place."""
+    from pipeline.formats import mp4_to_gif
+
+    settings, out_dir = job.settings, Path(job.out_dir)
+    staged = tmp / job.output_name
+    note = None
+    if settings.max_size:
+        from pipeline.fit import describe, fit
+        note = describe(fit(rendered, staged, settings.format, settings.max_size - _subtitle_room(settings)))
+    elif settings.format == "gif":
+        mp4_to_gif(rendered, staged)
+    elif rendered != staged:
+        shutil.move(rendered, staged)
+    extras = _add_subtitles(staged, timeline, settings.fps, tmp) if settings.subtitles else []
+    if section_files:
+        staged_sections = tmp / "sections"
+        if section_files[0].parent != staged_sections:
+            staged_sections.mkdir(exist_ok=True)
+            section_files = [Path(shutil.move(f, staged_sections / f.name)) for f in section_files]
+        _publish_dir(staged_sections, out_dir / job.sections_dir)
+    for extra in extras:  # sidecars first: a video under its final name has its subtitles beside it
+        extra.replace(out_dir / extra.name)
+    staged.replace(out_dir / job.output_name)  # same filesystem: atomic
+    return RenderResult(job.name, True, time.perf_counter() - start, file=job.output_name,
+                        sections=tuple(f"{job.sections_dir}/{p.name}" for p in section_files),
+                        extras=tuple(p.name for p in extras), note=note)
+
+
+def render_piece(job: RenderJob, progress: Callable[[str, float], None] | None = None) -> RenderResult:
+    """One piece of a split scene: its video (and section clips) into ``job.piece_dir``, for the run to join."""
+    from pipeline import pieces
+
+    start = time.perf_counter()
+    try:
+        report = None if progress is None else (lambda fraction: progress(job.task, fraction))
+        first, _ = job.phases
+        out_file = Path(job.piece_dir) / f"{first:03d}{pieces.piece_suffix(job.settings)}"
+        sections = Path(job.piece_dir) / f"{first:03d}.sections" if job.settings.sections else None
+        pieces.render_piece(job.scene, job.timeline_path, job.settings, job.phases, out_file, progress=report,
+                            sections_dir=sections)
+        return RenderResult(job.task, True, time.perf_counter() - start, file=str(out_file))
+    except Exception as e:
+        interrupts.reraise(e)
+        return RenderResult(job.task, False, time.perf_counter() - start, error=f"{type(e).__name__}: {e}")
