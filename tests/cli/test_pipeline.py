@@ -136,8 +136,8 @@ def test_interrupted_render_leaves_nothing_partial_and_a_rerun_completes(tmp_pat
     proc = subprocess.Popen([sys.executable, str(ROOT / "render.py"), *args], cwd=ROOT, env=os.environ.copy(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 240
-    while time.time() < deadline and not list(out.glob(".*.partial/media/**/*.mp4")):
-        time.sleep(0.2)  # wait until Manim is writing partial movie files
+    while time.time() < deadline and not list(out.glob(".*.partial/**/media/**/*.mp4")):
+        time.sleep(0.2)  # wait until Manim is writing partial movie files (of the scene, or of a piece of it)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
