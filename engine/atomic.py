@@ -71,6 +71,23 @@ def is_stale(path: Path, names: Iterable[str] | None = None, now: float | None =
     return age > STALE_AFTER_S
 
 
+def publish_dir_mode(path: str | os.PathLike) -> None:
+    """Give a folder made by ``mkdtemp`` (0700) the usual permissions before it is published."""
+    os.chmod(path, 0o777 & ~_umask())
+
+
+def publish_dir(staged: Path, final: Path) -> None:
+    """Replace folder ``final`` by ``staged`` in two renames, so a reader sees the old or the new, never
+    half; the old one is moved to a temporary name of this process first and removed after."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f"{temp_prefix(final.name)}old.partial")
+    remove(old)
+    if final.exists() or final.is_symlink():
+        final.rename(old)
+    staged.rename(final)
+    remove(old)
+
+
 def remove(path: Path) -> None:
     """Remove a file or folder (not following a symlink); already gone is fine."""
     if path.is_dir() and not path.is_symlink():

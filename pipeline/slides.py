@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
-from engine.atomic import atomic_write, remove, remove_stale, temp_prefix
+from engine.atomic import atomic_write, publish_dir, publish_dir_mode, remove, remove_stale, temp_prefix
 from pipeline.manifest import locked
 
 FILES = "files"
@@ -91,12 +91,6 @@ def _safe_part(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:60] or "slide"
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _link_or_copy(src: Path, dst: Path) -> None:
     """Hard-link (the clips are immutable once published: re-renders replace, never rewrite), else copy."""
     try:
@@ -128,16 +122,6 @@ def _slide(rel: str, clip: SlideClip) -> dict[str, Any]:
     }
 
 
-def _publish_dir(staged: Path, final: Path, deck: str) -> None:
-    """Swap ``staged`` in for ``final`` by two renames; the old folder is removed after."""
-    old = final.with_name(f"{temp_prefix(deck)}old{PARTIAL_SUFFIX}")
-    remove(old)
-    if final.exists() or final.is_symlink():
-        final.rename(old)
-    staged.rename(final)
-    remove(old)
-
-
 def write_deck(slides_root: Path, deck: str, clips: Sequence[SlideClip],
                resolution: tuple[int, int], background: str) -> Path:
     """Write deck ``deck`` under ``slides_root`` (``DIR/slides``), replacing any old one; returns its JSON path."""
@@ -148,7 +132,7 @@ def write_deck(slides_root: Path, deck: str, clips: Sequence[SlideClip],
     files_root.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=temp_prefix(deck), suffix=PARTIAL_SUFFIX, dir=files_root))
     try:
-        os.chmod(staged, 0o777 & ~_umask())  # mkdtemp makes 0700; a published folder gets the usual mode
+        publish_dir_mode(staged)
         width = max(2, len(str(len(clips) - 1)))
         slides = []
         for i, clip in enumerate(clips):
@@ -158,7 +142,7 @@ def write_deck(slides_root: Path, deck: str, clips: Sequence[SlideClip],
             slides.append(_slide(f"{slides_root.name}/{FILES}/{deck}/{target.name}", clip))
         doc = {"slides": slides, "resolution": list(resolution), "background_color": background}
         with locked(slides_root):  # two writers of one folder take turns, each publishing a whole deck
-            _publish_dir(staged, files_root / deck, deck)
+            publish_dir(staged, files_root / deck)
             path = slides_root / f"{deck}.json"
             with atomic_write(path, "w") as f:
                 json.dump(doc, f, indent=2)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from engine.atomic import leftover_owner, remove, remove_stale, temp_prefix
+from engine.atomic import leftover_owner, publish_dir, remove, remove_stale, temp_prefix
 from pipeline import interrupts
 from pipeline.settings import RenderSettings
 
@@ -60,14 +60,7 @@ class RenderResult:
     pieces: int = 1  # rendered as this many pieces on separate workers (pipeline/split.py)
 
 
-def _publish_dir(staged: Path, final: Path) -> None:
-    """Replace a folder by another in two renames, so a reader sees the old or the new, never half."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    old = final.with_name(f"{temp_prefix(final.name)}old{PARTIAL_SUFFIX}")
-    if final.exists():
-        final.rename(old)
-    staged.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+_publish_dir = publish_dir  # the name callers in the pipeline use
 
 
 def _partial_folders(out_dir: Path) -> list[Path]:
