@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="any scene setting, e.g. --set steps=3000 --set layer=3")
     data.add_argument("--duration", type=float, metavar="SECONDS", help="stretch or squeeze each video to this length")
     data.add_argument("--colours", "--colors", metavar="#RGB,...", help="object colours, e.g. '#E69F00,#56B4E9,#009E73'")
+    many = p.add_argument_group("many machines (README: 'Rendering on many machines')")
+    many.add_argument("--shard", metavar="K/N", help="render only share K of N of the work (whole scenes, or pieces "
+                      "of them when shards are at least twice the scenes or --split asks), dealt alike on every "
+                      "machine; e.g. a CI matrix runs --shard 1/4 ... --shard 4/4, then --join")
+    many.add_argument("--join", nargs="+", metavar="DIR", help="assemble the --out folders of all --shard K/N runs "
+                      "into --out (which may be one of them): scenes copied, pieces joined; settings come from the "
+                      "shards")
     return p
 
 
@@ -232,6 +239,20 @@ def plan(args: argparse.Namespace) -> Plan:
     return Plan(entries, settings, scene_settings, colours, Path(args.out))
 
 
+def _shard(args):
+    """--shard K/N checked before anything is built (pipeline/shards.py); --lecture and --slides are not sharded."""
+    from pipeline.shards import parse_shard
+    if args.lecture is not None:
+        raise UsageError("--shard spreads --scene/--all renders over machines, not --lecture")
+    if args.slides:
+        raise UsageError("--slides cannot be sharded: shard and join with --sections, then run the same command "
+                         "with --slides and without --shard where you joined (it reuses the videos, writes the decks)")
+    try:
+        return parse_shard(args.shard)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -240,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
                 if e.listed:
                     print(f"{e.name:<20} {e.description}")
             return 0
+        if args.join is not None:
+            from pipeline.shard_join import main as join_main  # prints its own one-line errors
+            return join_main(args)
+        shard = None if args.shard is None else _shard(args)
         if args.lecture is not None:
             from pipeline.lecture import main as lecture_main  # prints its own one-line errors
             return lecture_main(args)
@@ -252,4 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     request = Request(entries=checked.entries, scene_settings=checked.scene_settings, render=checked.render,
                       out=checked.out, jobs=args.jobs, quiet=args.quiet, force=args.force, duration=args.duration,
                       colours=checked.colours, slides=args.slides, split=args.split)
+    if shard is not None:
+        from pipeline.shard_run import run_shard
+        return run_shard(request, shard)
     return run(request)
