@@ -113,8 +113,15 @@ def _add_subtitles(video: Path, timeline, fps: int, folder: Path) -> list[Path]:
     return [subtitles.write_srt(cues, folder / f"{video.stem}.srt"), subtitles.write_vtt(cues, folder / f"{video.stem}.vtt")]
 
 
+def _ignore_progress(task: str, fraction: float) -> None:
+    pass
+
+
 def render(job: RenderJob, progress: Callable[[str, float], None] | None = None) -> RenderResult:
     """Render ``job`` to ``out_dir/NAME.EXT`` (a piece: to its piece folder); failures come back as results."""
+    # Always listen: the scene's progress updater changes how Manim updates mobjects during waits, so a
+    # render with no listener could end on another closing frame (seen in toy_phase); pieces the same.
+    progress = progress or _ignore_progress
     if job.phases is not None:
         return render_piece(job, progress)
     start = time.perf_counter()
