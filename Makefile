@@ -18,7 +18,7 @@ $(STAMP): requirements.txt scripts/system-deps.sh
 
 setup-dev: $(DEV_STAMP)
 
-$(DEV_STAMP): $(STAMP) requirements-dev.txt requirements-slides.txt
+$(DEV_STAMP): $(STAMP) requirements-dev.txt requirements-slides.txt requirements-cluster.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(DEV_STAMP)
 

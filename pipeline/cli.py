@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--split", type=int, metavar="N", help="render each scene as up to N pieces on separate "
                      "workers, cut at phase boundaries and joined without re-encoding (default: only when --jobs "
                      "outnumbers the scenes; 1 never splits)")
+    how.add_argument("--cluster", metavar="ADDRESS", help="render on a Dask cluster: 'local' starts --jobs worker "
+                     "processes here; tcp://HOST:PORT uses a running dask scheduler and its workers (docs/cluster.md; "
+                     "give --jobs their thread count); needs: pip install -r requirements-cluster.txt")
     how.add_argument("--force", action="store_true", help="render again even if an unchanged output exists")
     how.add_argument("--quiet", action="store_true", help="print only errors and the failing scenes (for CI logs)")
     data = p.add_argument_group("scene settings (see each scene's settings with a wrong --set name)")
@@ -239,6 +242,17 @@ def plan(args: argparse.Namespace) -> Plan:
     return Plan(entries, settings, scene_settings, colours, Path(args.out))
 
 
+def _cluster(args) -> str:
+    """--cluster checked before anything is built: Dask installed, and a scheduler answering at the address."""
+    from pipeline.cluster import ClusterError, check_address
+    if args.shard is not None:
+        raise UsageError("--cluster and --shard are two ways to spread one render: use one of them")
+    try:
+        return check_address(args.cluster)
+    except ClusterError as e:
+        raise UsageError(str(e)) from None
+
+
 def _shard(args):
     """--shard K/N checked before anything is built (pipeline/shards.py); --lecture and --slides are not sharded."""
     from pipeline.shards import parse_shard
@@ -269,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.lecture import main as lecture_main  # prints its own one-line errors
             return lecture_main(args)
         checked = plan(args)
+        cluster = None if args.cluster is None else _cluster(args)
         check_out_dir(checked.out)
     except (UsageError, OptionError) as e:
         print(f"render.py: error: {printable(e)}", file=sys.stderr)
@@ -276,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.run import Request, run  # heavy imports only once the input is known to be good
     request = Request(entries=checked.entries, scene_settings=checked.scene_settings, render=checked.render,
                       out=checked.out, jobs=args.jobs, quiet=args.quiet, force=args.force, duration=args.duration,
-                      colours=checked.colours, slides=args.slides, split=args.split)
+                      colours=checked.colours, slides=args.slides, split=args.split, cluster=cluster)
     if shard is not None:
         from pipeline.shard_run import run_shard
         return run_shard(request, shard)

@@ -32,7 +32,8 @@ WORK = ".lecture"  # OUT/.lecture/NAME/: the parts and the record of the last jo
 _FROM_FILE = (("scene", []), ("all", False), ("set", []), ("objects", None), ("source", None),
               ("activations", None), ("duration", None), ("colours", None), ("resolution", None), ("fps", None),
               ("quality", "low"), ("format", "mp4"), ("transparent", False), ("sections", False),
-              ("captions", "burned"), ("theme", "dark"), ("subtitles", False), ("slides", False), ("max_size", None))
+              ("captions", "burned"), ("theme", "dark"), ("subtitles", False), ("slides", False), ("max_size", None),
+              ("cluster", None))
 
 
 def _error(message: object) -> int:

@@ -230,17 +230,18 @@ def _wait_quietly(finished: threading.Event) -> None:
 
 def render_streaming(events: Iterator, n_procs: int, on_event: Callable[[object], list[RenderJob]],
                      on_progress: Callable[[str, float], None], on_done: Callable[[RenderResult], None],
-                     length: Callable[[RenderJob], float]) -> None:
+                     length: Callable[[RenderJob], float], make_pool: Callable[..., _Pool] = _Pool) -> None:
     """Consume ``events`` here (preparing timelines); ``on_event`` turns each into the jobs to render (none,
     a scene, or a scene's pieces; a job's ``task`` names it in ``on_progress`` and ``on_done``).
 
     At most ``n_procs`` jobs run at once; a free worker takes the longest (``length``) ready job.
     The callbacks run in one helper thread. An interrupt stops every worker before it propagates.
+    ``make_pool`` builds what runs the jobs (``pipeline.cluster``: a Dask cluster instead of processes).
     """
     inbox: Queue = Queue()
     stop, finished = threading.Event(), threading.Event()
     failure: list[BaseException] = []
-    pool = _Pool(n_procs, on_event, on_progress, on_done, length)
+    pool = make_pool(n_procs, on_event, on_progress, on_done, length)
     thread = threading.Thread(target=_run_pool, args=(pool, inbox, stop, finished, failure), name="render-pool", daemon=True)
     thread.start()
     try:

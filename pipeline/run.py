@@ -55,6 +55,7 @@ class Request:
     colours: list[str] | None = None
     slides: bool = False  # a manim-slides deck per scene in OUT/slides (needs render.sections)
     split: int | None = None  # pieces per scene (--split); None: split only when workers outnumber scenes
+    cluster: str | None = None  # --cluster: 'local' or tcp://HOST:PORT (pipeline/cluster.py); None: local processes
 
 
 @dataclass(frozen=True)
@@ -271,14 +272,18 @@ def run(req: Request) -> int:
         return prepared[job.name].timeline.duration
 
     try:
-        if req.jobs == 1:  # timelines first (their training shows its own progress), then each scene here
+        if req.jobs == 1 and req.cluster is None:  # timelines first (training shows its progress), then each scene here
             todo = [job for jobs in map(on_event, _prepare_all(req, console.status)) for job in jobs]
             with progress:
                 for job in todo:
                     on_done(render(job, on_progress))
         else:
+            stream = render_streaming
+            if req.cluster is not None:  # Dask starts (or connects) only once a job needs rendering
+                from pipeline.cluster import streaming
+                stream = streaming(req.cluster)
             with progress:
-                render_streaming(_prepare_all(req), req.jobs, on_event, on_progress, on_done, length=length)
+                stream(_prepare_all(req), req.jobs, on_event, on_progress, on_done, length=length)
     except KeyboardInterrupt:  # workers are stopped and their partial folders removed by the pool
         remove_partials(req.out, [e.name for e in req.entries], [os.getpid()])
         print("render.py: interrupted; finished outputs are kept and listed in the manifest, nothing partial "
