@@ -108,7 +108,8 @@ def ship(job: RenderJob, topic: str | None) -> Shipped:
 
 class _Call:
     """``run_job(shipped)`` as a task Dask cannot look into: pickled, it runs when the worker unpickles it
-    (the task is ``pickle.loads(bytes)``). So neither the scheduler nor a worker's network layer needs
+    (the task applies ``pickle.loads`` to bytes this process pickled a moment before: nothing read from disk
+    or from anyone else, and no more than Dask's own transport unpickles). So neither the scheduler nor a worker's network layer needs
     neuroreel: a worker without it fails the task with ModuleNotFoundError, reported with its fix,
     where Dask would otherwise close that worker and the run would wait for another."""
 

@@ -132,7 +132,8 @@ def render_piece(scene_cls_path: str, timeline_path: str | os.PathLike, settings
     timeline = Timeline.load(timeline_path)
     if not 0 <= phases[0] < phases[1] <= len(timeline.segments):
         raise ValueError(f"phases must be (start, stop) with 0 <= start < stop <= {len(timeline.segments)}, not {phases}")
-    out_file.parent.mkdir(parents=True, exist_ok=True)
+    if not out_file.parent.is_dir():  # never re-create a staging folder the run has discarded (a piece failed)
+        raise FileNotFoundError(f"the folder for piece {out_file.name} is gone: {out_file.parent}")
     report = None
     if progress is not None:
         starts = [*timeline.segment_starts(), timeline.duration]

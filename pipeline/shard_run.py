@@ -108,6 +108,8 @@ def _pieces(req: Request, prepared: dict[str, Prepared], mine: list[Task], ids: 
             path.unlink(missing_ok=True)  # no record vouches for a piece while it is being replaced
             todo.append(task)
     jobs = {t: _piece_job(req, prepared[t.scene], t) for t in todo}
+    for job in jobs.values():
+        Path(job.piece_dir).mkdir(parents=True, exist_ok=True)  # render_piece writes only into a folder that exists
     results = _render_pieces(req, list(jobs.values()), {job.task: t.cost for t, job in jobs.items()})
     for task, job in jobs.items():
         result = results.get(job.task) or RenderResult(job.task, False, 0.0, error="not rendered")
