@@ -36,7 +36,7 @@ gallery: setup
 
 bench: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
-	@for b in grid_render render_all toy_training capture power pieces; do echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
+	@for b in grid_render render_all toy_training capture power pieces scaling; do echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
 
 clean-cache:
 	rm -rf data/cache
