@@ -78,7 +78,7 @@ def main() -> int:
           f"join {JOIN_S_PER_1000_FRAMES * 1000:.0f} ms per 1000 frames")
     preds = []
     for c in (2, 16, 64):
-        k = min(max(1, int(c / busy)), phases)  # as many workers as the cores feed, one piece each
+        k = min(max(1, round(c / busy)), phases)  # as many workers as the cores feed, one piece each
         t = model(pooled, drawing, phases, frames, k)
         preds.append((str(c), str(k), f"{t:.1f}", f"{whole / t:.2f}"))
     print("\nmodel (pieces cannot outnumber phases; start-up is paid by every piece):")

@@ -57,10 +57,13 @@ class RenderSettings:
                 "frame_height": 8.0, "frame_width": 8.0 * self.width / self.height,
                 "progress_bar": "none", "verbosity": "ERROR", "disable_caching": True,
                 "transparent": self.transparent, "save_sections": self.sections and not self.is_image,
-                # Encode a play's frames while the next play draws (Manim's default, 1, waits for each).
-                "max_inflight_encoders": 4, "encoder_queue_size": 32,
-                # One thread per segment encoder. Up to four segments encode at once and --jobs runs
-                # scenes side by side, so x264's own frame threads (1.5 per core) only add overhead:
+                # One play encoding at a time (Manim's default). With 4 in flight the same render gave
+                # different bytes and, in a few frames, different pixels from run to run (toy_wtw at
+                # 320x180@15, 12 s: 3 outcomes in 8 runs; 5 of 5 alike with 1). Parallelism comes from
+                # --jobs and split scenes instead, which now gain on 2 cores (bench/scaling.py).
+                "max_inflight_encoders": 1, "encoder_queue_size": 32,
+                # One thread per encoder: --jobs runs scenes side by side, so x264's own frame threads
+                # (1.5 per core) only add overhead:
                 # about 20% more encoder CPU at 480p. Fixed, not per core, so the same scene gives
                 # the same MP4 bytes on every machine and with any --jobs.
                 "video_encoder_options": {"threads": "1"}}
