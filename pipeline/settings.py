@@ -59,7 +59,7 @@ class RenderSettings:
                 "transparent": self.transparent, "save_sections": self.sections and not self.is_image,
                 # One play encoding at a time (Manim's default). With 4 in flight the same render gave
                 # different bytes and, in a few frames, different pixels from run to run (toy_wtw at
-                # 320x180@15, 12 s: 3 outcomes in 8 runs; 5 of 5 alike with 1). Parallelism comes from
+                # 320x180@15, 12 s: 4 different files in 8 runs; 5 of 5 alike with 1). Parallelism comes from
                 # --jobs and split scenes instead, which now gain on 2 cores (bench/scaling.py).
                 "max_inflight_encoders": 1, "encoder_queue_size": 32,
                 # One thread per encoder: --jobs runs scenes side by side, so x264's own frame threads
