@@ -1,7 +1,7 @@
 """Join a lecture's rendered parts: one MP4 (stream copy, a chapter per phase, a soft subtitle track), one
 NAME.srt/NAME.vtt pair and one manim-slides deck, all in the output folder.
 
-No frame is re-encoded: every part was rendered with the same size, rate and codec, so the ffmpeg concat
+No frame is re-encoded: every part was rendered with the same size, rate and codec, so FFmpeg's concat
 demuxer copies their packets end to end. Time comes from frames, not from the phases' durations: part k
 starts at (frames of the parts before it) / fps, as the joined file shows it, and the joined file must
 hold exactly the sum of the parts' frames. Each output is published atomically; a record of what they were
@@ -10,17 +10,14 @@ made from (``joined.json`` in the lecture's work folder) lets an unchanged re-ru
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from engine.atomic import atomic_write, temp_prefix
+from engine.atomic import atomic_write
 from engine.cache import cache_key
 from engine.fingerprint import code_fingerprint
-from pipeline import slides, subtitles
+from pipeline import pieces, slides, subtitles
 from pipeline.manifest import file_digest
 from pipeline.video import probe
 
@@ -86,24 +83,11 @@ def _check_alike(parts: Sequence[Rendered]) -> None:
 
 
 def concat(parts: Sequence[Rendered], fps: int, dst: Path) -> None:
-    """Copy the parts' video packets end to end into ``dst``; each file lasts exactly its frames."""
-    lines = ["ffconcat version 1.0"]
-    for part in parts:
-        quoted = str(part.video.resolve()).replace("'", "'\\''")
-        lines += [f"file '{quoted}'", f"duration {part.frames / fps:.6f}"]
-    with tempfile.TemporaryDirectory(prefix="neuroreel-lecture-") as work:
-        listing = Path(work) / "parts.ffconcat"
-        listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", "-f", "concat", "-safe", "0",
-               "-i", str(listing), "-map", "0:v", "-c", "copy", "-map_metadata", "-1", "-movflags", "+faststart",
-               "-f", "mp4", str(dst)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
-        except FileNotFoundError:
-            raise JoinError("ffmpeg was not found on PATH; install it to join a lecture") from None
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-        raise JoinError(f"ffmpeg could not join the parts (exit {proc.returncode}): {last}")
+    """Copy the parts' video packets end to end into ``dst``, as the pieces of a split scene are joined."""
+    try:
+        pieces.join([p.video for p in parts], dst)
+    except (OSError, RuntimeError, ValueError) as e:  # av's errors are OSErrors
+        raise JoinError(f"could not join the parts: {e}") from None
 
 
 def _outputs(out: Path, name: str) -> list[Path]:
@@ -139,8 +123,7 @@ def publish(name: str, out: Path, work: Path, parts: Sequence[Rendered], fps: in
     if not force and _up_to_date(state, key, out, name) is not None:
         return result
     _check_alike(parts)
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(f"{name}.mp4"), suffix=".tmp", dir=work)
-    os.close(fd)
+    tmp = work / f"{name}.joined.mp4"  # written atomically by the join; only an intermediate
     try:
         concat(parts, fps, Path(tmp))
         got = probe(tmp).frames
